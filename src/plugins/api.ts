@@ -100,8 +100,11 @@ export interface ToolDefinition<Args = Record<string, any>> {
   parameters: JsonSchema;
   /** Utterances that should produce this tool: documentation, tests and fine-tuning data. */
   examples?: string[];
-  /** Needs a confirmation on the same device, or a confidence above the configured threshold. */
-  sensitive?: boolean;
+  /**
+   * Needs a confirmation on the same device, or a confidence above the configured threshold.
+   * A function decides per call (e.g. open_cover is sensitive for a garage door, not for blinds).
+   */
+  sensitive?: boolean | ((args: Args) => boolean);
   /** Handler timeout in ms (default from config, 5000). */
   timeoutMs?: number;
   handler(args: Args, ctx: CallContext): Promise<Reply> | Reply;
