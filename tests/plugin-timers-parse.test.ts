@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAgo, formatDuration, parseDuration } from "./duration.js";
+import { formatAgo, formatDuration, parseDuration } from "../tools/timers/duration.js";
 import {
   formatClock,
   formatRecurring,
@@ -8,7 +8,7 @@ import {
   parseWhen,
   TimeParseError,
   toCron,
-} from "./clock.js";
+} from "../tools/timers/clock.js";
 
 describe("parseDuration", () => {
   const cases: Array<[string, number]> = [
