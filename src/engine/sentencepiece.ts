@@ -38,59 +38,122 @@ export interface NormalizerOptions {
   escapeWhitespaces: boolean;
 }
 
-interface Candidate {
-  score: number;
-  left: number;
-  right: number;
-  /** Length (UTF-16 units) the merged symbol has; a stale candidate no longer adds up to it. */
-  size: number;
-  id: number;
-}
+/** 2^32: candidate keys are scoreRank * 2^32 + (2^32 - 1 - left), exact in a float64 for any vocabulary. */
+const LEFT_SPAN = 4294967296;
 
-/** Max-heap on (score desc, left asc): sentencepiece's agenda order. */
+/**
+ * The merge agenda: a binary max-heap in sentencepiece's order (highest score first, then leftmost). Score
+ * and position are folded into one number per candidate (the score's rank among the model's distinct scores,
+ * then the inverted left index), and candidates live in typed arrays, so a 4 kB text allocates a handful of
+ * buffers and each comparison is one float compare.
+ */
 class Agenda {
-  private readonly heap: Candidate[] = [];
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+  /** Length (UTF-16 units) of the merged symbol; a stale candidate no longer adds up to it. */
+  readonly size: Int32Array;
+  readonly id: Int32Array;
+  private readonly heapKey: Float64Array;
+  private readonly heapCand: Int32Array;
+  private count = 0;
+  private length = 0;
 
-  get size(): number {
-    return this.heap.length;
+  constructor(capacity: number) {
+    this.left = new Int32Array(capacity);
+    this.right = new Int32Array(capacity);
+    this.size = new Int32Array(capacity);
+    this.id = new Int32Array(capacity);
+    this.heapKey = new Float64Array(capacity);
+    this.heapCand = new Int32Array(capacity);
   }
 
-  private static better(a: Candidate, b: Candidate): boolean {
-    return a.score > b.score || (a.score === b.score && a.left < b.left);
-  }
-
-  push(c: Candidate): void {
-    const h = this.heap;
-    let i = h.length;
-    h.push(c);
+  push(rank: number, left: number, right: number, size: number, id: number): void {
+    const c = this.count++;
+    this.left[c] = left;
+    this.right[c] = right;
+    this.size[c] = size;
+    this.id[c] = id;
+    const key = rank * LEFT_SPAN + (LEFT_SPAN - 1 - left);
+    const hk = this.heapKey;
+    const hc = this.heapCand;
+    let i = this.length++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = h[parent]!;
-      if (!Agenda.better(c, p)) break;
-      h[i] = p;
+      if (hk[parent]! >= key) break;
+      hk[i] = hk[parent]!;
+      hc[i] = hc[parent]!;
       i = parent;
     }
-    h[i] = c;
+    hk[i] = key;
+    hc[i] = c;
   }
 
-  pop(): Candidate | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (top === undefined || last === undefined || h.length === 0) return top;
+  /** Index of the best candidate, removed from the heap; -1 when empty. */
+  pop(): number {
+    if (this.length === 0) return -1;
+    const hk = this.heapKey;
+    const hc = this.heapCand;
+    const top = hc[0]!;
+    const n = --this.length;
+    const lastKey = hk[n]!;
+    const lastCand = hc[n]!;
     let i = 0;
-    const n = h.length;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const child = r < n && Agenda.better(h[r]!, h[l]!) ? r : l;
-      if (!Agenda.better(h[child]!, last)) break;
-      h[i] = h[child]!;
+      const child = r < n && hk[r]! > hk[l]! ? r : l;
+      if (hk[child]! <= lastKey) break;
+      hk[i] = hk[child]!;
+      hc[i] = hc[child]!;
       i = child;
     }
-    h[i] = last;
+    hk[i] = lastKey;
+    hc[i] = lastCand;
     return top;
+  }
+}
+
+/**
+ * (left id, right id) -> merged id: an open-addressing hash table on typed arrays. It is the hottest lookup
+ * of encoding, and a Map with number keys costs about twice as much here.
+ */
+class PairTable {
+  private readonly keys: Int32Array;
+  private readonly values: Int32Array;
+  private readonly mask: number;
+  private readonly shift: number;
+
+  constructor(
+    entries: Array<[number, number]>,
+    private readonly vocab: number,
+  ) {
+    let bits = 4;
+    while (1 << bits < entries.length * 2) bits++;
+    this.keys = new Int32Array(1 << bits).fill(-1);
+    this.values = new Int32Array(1 << bits);
+    this.mask = (1 << bits) - 1;
+    this.shift = 32 - bits;
+    for (const [key, value] of entries) {
+      let i = this.slot(key);
+      while (this.keys[i] !== -1) i = (i + 1) & this.mask;
+      this.keys[i] = key;
+      this.values[i] = value;
+    }
+  }
+
+  private slot(key: number): number {
+    return Math.imul(key, 0x9e3779b1) >>> this.shift;
+  }
+
+  /** The merged id, or -1. */
+  get(left: number, right: number): number {
+    const key = left * this.vocab + right;
+    for (let i = this.slot(key); ; i = (i + 1) & this.mask) {
+      const k = this.keys[i]!;
+      if (k === key) return this.values[i]!;
+      if (k === -1) return -1;
+    }
   }
 }
 
@@ -164,15 +227,20 @@ export class SentencePieceTokenizer {
 
   private readonly pieces: string[];
   private readonly scores: Float64Array;
+  /** Rank of each piece's score among the distinct scores (equal scores share a rank), for the agenda. */
+  private readonly scoreRanks: Int32Array;
   private readonly types: Uint8Array;
   /** sentencepiece's `pieces_`: NORMAL, USER_DEFINED and UNUSED pieces (the ones merges may produce). */
   private readonly mergeable = new Map<string, number>();
   /** sentencepiece's `reserved_id_map_`: UNKNOWN, CONTROL and BYTE pieces. */
   private readonly reserved = new Map<string, number>();
-  /** (left id * vocabSize + right id) -> id of the piece their concatenation is. */
-  private readonly pairs = new Map<number, number>();
-  /** User-defined symbols by first UTF-16 unit, longest first. */
+  /** (left id, right id) -> id of the piece their concatenation is. */
+  private readonly pairs: PairTable;
+  /** User-defined symbols by first UTF-16 unit, longest first; userFirst flags those first units. */
   private readonly userSymbols = new Map<number, string[]>();
+  private readonly userFirst = new Uint8Array(0x10000);
+  /** Mergeable id of each one-unit piece by its UTF-16 unit, -1 where none (the common lookup, kept flat). */
+  private readonly charIds = new Int32Array(0x10000).fill(-1);
   private readonly byteIds = new Int32Array(256);
   private readonly byteValue: Int16Array;
   /** The id decode() works with for each id (sentencepiece decodes id -> piece -> id). */
@@ -250,16 +318,24 @@ export class SentencePieceTokenizer {
       const list = this.userSymbols.get(k);
       if (list) list.push(s);
       else this.userSymbols.set(k, [s]);
+      this.userFirst[k] = 1;
     }
+    for (const [piece, id] of this.mergeable) if (piece.length === 1) this.charIds[piece.charCodeAt(0)] = id;
     // Every way a mergeable piece splits into two mergeable pieces: the merge table of the fast path.
+    if (n > 46340) bad(`vocabulary of ${n} pieces is too large (at most 46340)`);
+    const pairs: Array<[number, number]> = [];
     for (const [piece, id] of this.mergeable) {
       for (let k = 1; k < piece.length; k++) {
         const l = this.mergeable.get(piece.slice(0, k));
         if (l === undefined) continue;
         const r = this.mergeable.get(piece.slice(k));
-        if (r !== undefined) this.pairs.set(l * n + r, id);
+        if (r !== undefined) pairs.push([l * n + r, id]);
       }
     }
+    this.pairs = new PairTable(pairs, n);
+    const distinct = [...new Set(this.scores)].sort((a, b) => a - b);
+    const rankOf = new Map(distinct.map((score, rank) => [score, rank]));
+    this.scoreRanks = Int32Array.from(this.scores, (score) => rankOf.get(score)!);
     this.decodeIds = new Int32Array(n);
     this.shadowed = new Uint8Array(n);
     this.bytesById = new Array<Uint8Array>(n);
@@ -323,7 +399,7 @@ export class SentencePieceTokenizer {
     let runStart = i; // start of a run of plain characters copied as they are
     while (i < n) {
       const c = input.charCodeAt(i);
-      const user = this.userSymbols.size > 0 ? this.matchUser(input, i) : 0;
+      const user = this.matchUser(input, i);
       if (c !== 0x20 && user === 0) {
         // An ordinary character: it ends no whitespace run.
         prevSpace = false;
@@ -440,7 +516,9 @@ export class SentencePieceTokenizer {
 
   /** Length of the longest user-defined symbol at `s[i]`, or 0. */
   private matchUser(s: string, i: number): number {
-    const list = this.userSymbols.get(s.charCodeAt(i));
+    const first = s.charCodeAt(i);
+    if (this.userFirst[first] === 0) return 0;
+    const list = this.userSymbols.get(first);
     if (list === undefined) return 0;
     for (const sym of list) if (s.startsWith(sym, i)) return sym.length;
     return 0;
@@ -455,7 +533,6 @@ export class SentencePieceTokenizer {
 
   private encodeNormalized(s: string, out: number[]): void {
     const n = s.length;
-    const vocab = this.vocabSize;
     const start = new Int32Array(n);
     const end = new Int32Array(n);
     const prev = new Int32Array(n);
@@ -464,45 +541,52 @@ export class SentencePieceTokenizer {
     const frozen = new Uint8Array(n);
     let count = 0;
     for (let i = 0; i < n; ) {
-      const user = this.userSymbols.size > 0 ? this.matchUser(s, i) : 0;
+      const user = this.matchUser(s, i);
       let len = user;
+      let id: number;
       if (user === 0) {
         const c = s.charCodeAt(i);
         len = c >= 0xd800 && c <= 0xdbff && i + 1 < n ? 2 : 1;
+        id = len === 1 ? this.charIds[c]! : (this.mergeable.get(s.slice(i, i + 2)) ?? -1);
+      } else {
+        id = this.mergeable.get(s.slice(i, i + len)) ?? -1;
       }
       start[count] = i;
       end[count] = i + len;
       frozen[count] = user > 0 ? 1 : 0;
-      ids[count] = this.mergeable.get(s.slice(i, i + len)) ?? -1;
+      ids[count] = id;
       prev[count] = count - 1;
       i += len;
       next[count] = i < n ? count + 1 : -1;
       count++;
     }
 
-    const agenda = new Agenda();
+    // At most count-1 initial candidates plus two per merge (and there are at most count-1 merges).
+    const agenda = new Agenda(3 * count);
     // Only UNUSED pieces need to remember what they were merged from (last candidate wins, as in sentencepiece).
     const revMerge = new Map<string, [string, string]>();
     const addCandidate = (left: number, right: number): void => {
       if (left < 0 || right < 0 || frozen[left] || frozen[right]) return;
       const l = ids[left]!;
       const r = ids[right]!;
-      const merged = l >= 0 && r >= 0 ? this.pairs.get(l * vocab + r) : this.mergeable.get(s.slice(start[left]!, end[right]!));
-      if (merged === undefined) return;
-      agenda.push({ score: this.scores[merged]!, left, right, size: end[right]! - start[left]!, id: merged });
+      const merged =
+        l >= 0 && r >= 0 ? this.pairs.get(l, r) : (this.mergeable.get(s.slice(start[left]!, end[right]!)) ?? -1);
+      if (merged < 0) return;
+      agenda.push(this.scoreRanks[merged]!, left, right, end[right]! - start[left]!, merged);
       if (this.types[merged] === PieceType.UNUSED) {
         revMerge.set(this.pieces[merged]!, [s.slice(start[left]!, end[left]!), s.slice(start[right]!, end[right]!)]);
       }
     };
     for (let k = 1; k < count; k++) addCandidate(k - 1, k);
 
-    for (let top = agenda.pop(); top !== undefined; top = agenda.pop()) {
-      const { left, right } = top;
+    for (let top = agenda.pop(); top >= 0; top = agenda.pop()) {
+      const left = agenda.left[top]!;
+      const right = agenda.right[top]!;
       const leftLen = end[left]! - start[left]!;
       const rightLen = end[right]! - start[right]!;
-      if (leftLen === 0 || rightLen === 0 || leftLen + rightLen !== top.size) continue; // stale
+      if (leftLen === 0 || rightLen === 0 || leftLen + rightLen !== agenda.size[top]) continue; // stale
       end[left] = end[right]!;
-      ids[left] = top.id;
+      ids[left] = agenda.id[top]!;
       next[left] = next[right]!;
       if (next[right]! >= 0) prev[next[right]!] = left;
       end[right] = start[right]!;
