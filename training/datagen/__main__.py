@@ -1,0 +1,39 @@
+"""python3 -m datagen --seed 1 --n 200000 --out data/train.jsonl [--plugin tools.json ...]  (run from training/)"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+from pathlib import Path
+
+from .generate import Builder
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Generate Needle training samples (JSONL).")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--plugin", type=Path, action="append", default=[],
+                    help="a declarations file (tools.json) whose `examples` become extra training data")
+    args = ap.parse_args(argv)
+    b = Builder(args.seed, args.plugin)
+    kinds = collections.Counter()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(args.out.suffix + ".tmp")
+    with tmp.open("w") as f:
+        for _ in range(args.n):
+            s = b.one()
+            kinds[s["kind"]] += 1
+            f.write(json.dumps(s, separators=(",", ":")) + "\n")
+    tmp.replace(args.out)
+    neg = sum(v for k, v in kinds.items() if k.startswith("neg"))
+    print("wrote %d samples to %s (negatives %.1f%%)" % (args.n, args.out, 100.0 * neg / max(1, args.n)), file=sys.stderr)
+    for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]):
+        print("  %-28s %6d" % (k, v), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
