@@ -22,7 +22,8 @@ export interface SharedMqttOptions {
   maxBackoffMs?: number;
 }
 
-type Handler = (topic: string, payload: Buffer) => void;
+/** Plugins see (topic, payload); the daemon's own channel also reads the retain flag. */
+type Handler = (topic: string, payload: Buffer, meta: { retain: boolean }) => void;
 
 export class SharedMqttClient implements PluginMqtt {
   private readonly client: MqttClient;
@@ -61,7 +62,7 @@ export class SharedMqttClient implements PluginMqtt {
       }
     });
     this.client.on("close", () => {
-      if (this.state.connected) {
+      if (this.state.connected && !this.closed) {
         this.log.warn("mqtt connection lost; reconnecting", { url: this.state.url });
       }
       this.setState(false);
@@ -80,12 +81,13 @@ export class SharedMqttClient implements PluginMqtt {
       }
       this.state.lastError = msg;
     });
-    this.client.on("message", (topic, payload) => {
+    this.client.on("message", (topic, payload, packet) => {
+      const meta = { retain: packet.retain === true };
       for (const [filter, set] of this.handlers) {
         if (!topicMatches(filter, topic)) continue;
         for (const h of set) {
           try {
-            h(topic, payload);
+            h(topic, payload, meta);
           } catch (err) {
             this.log.error("mqtt message handler threw", { topic, err });
           }

@@ -105,6 +105,11 @@ export interface ToolDefinition<Args = Record<string, any>> {
    * A function decides per call (e.g. open_cover is sensitive for a garage door, not for blinds).
    */
   sensitive?: boolean | ((args: Args) => boolean);
+  /**
+   * How a call reads in a confirmation prompt ("open the garage door"). Optional; by default the tool name
+   * with spaces and the argument values ("open cover garage door").
+   */
+  describe?(args: Args): string;
   /** Handler timeout in ms (default from config, 5000). */
   timeoutMs?: number;
   handler(args: Args, ctx: CallContext): Promise<Reply> | Reply;

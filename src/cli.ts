@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// The `needled` command. Each subcommand is a module in src/cli/ exporting run(argv, io) -> exit code.
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "./daemon/config.js";
+import { DaemonUnreachable, EXIT, UsageError, stdio, type Io } from "./cli/common.js";
+
+type Command = { summary: string; load: () => Promise<{ run(argv: string[], io: Io): Promise<number> }> };
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** A command another part of the project provides (a module that may not exist yet). */
+function optional(file: string, what: string): Command["load"] {
+  return async () => {
+    const path = join(here, "cli", file);
+    if (!existsSync(path)) {
+      return { run: async (_argv: string[], io: Io) => (io.err(`needled: ${what} is not available in this build`), EXIT.FAILED) };
+    }
+    const mod = (await import(`./cli/${file}`)) as { run?: (argv: string[], io: Io) => Promise<number> };
+    if (typeof mod.run !== "function") throw new Error(`src/cli/${file} exports no run()`);
+    return { run: mod.run };
+  };
+}
+
+export const commands: Record<string, Command> = {
+  start: { summary: "run the daemon in the foreground", load: () => import("./cli/start.js") },
+  say: { summary: 'send text to the running daemon: say "set a timer for 5 minutes"', load: () => import("./cli/say.js") },
+  call: { summary: "call a tool directly on the running daemon: call set_timer '{\"duration\":\"5 minutes\"}'", load: () => import("./cli/call.js") },
+  tools: { summary: "list the tools the daemon loads", load: () => import("./cli/tools.js") },
+  predict: { summary: "run the model on text (no daemon needed)", load: optional("predict.js", "predict") },
+  eval: { summary: "measure the model on an eval set", load: optional("eval.js", "eval") },
+  doctor: { summary: "check model, broker, state dir, ports and plugins", load: () => import("./cli/doctor.js") },
+  plugin: { summary: "plugin new NAME [--dir DIR]: scaffold a plugin with a test", load: () => import("./cli/plugin.js") },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    "usage: needled <command> [options]",
+    "",
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    "",
+    "needled <command> --help for a command's options",
+  ].join("\n");
+}
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.out(usage());
+    return name ? EXIT.OK : EXIT.USAGE;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    io.err(`needled: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.USAGE;
+  }
+  try {
+    const mod = await cmd.load();
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.out((mod as { usage?: string }).usage ?? cmd.summary);
+      return EXIT.OK;
+    }
+    return await mod.run(rest, io);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(err.message);
+      return EXIT.USAGE;
+    }
+    if (err instanceof UsageError) {
+      io.err(`needled ${name}: ${err.message}`);
+      return EXIT.USAGE;
+    }
+    if (err instanceof DaemonUnreachable) {
+      io.err(`needled ${name}: ${err.message}`);
+      return EXIT.FAILED;
+    }
+    io.err(`needled ${name}: ${(err as Error)?.stack ?? err}`);
+    return EXIT.FAILED;
+  }
+}
+
+// Run when executed (not when imported by tests).
+if (process.argv[1] && fileURLToPath(import.meta.url) === (await import("node:fs")).realpathSync(process.argv[1])) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+  // The daemon has closed its handles by now; anything left (a stuck plugin timer) must not keep us up.
+  setTimeout(() => process.exit(code), 200).unref();
+}

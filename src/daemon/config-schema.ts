@@ -1,0 +1,102 @@
+// The JSON Schema of the YAML config file. Defaults live here (ajv fills them in), so `npm start` with no
+// file at all gets a working daemon. Other parts of the project add their own top-level sections to
+// `sections` (a key missing from the schema is reported as unknown: that catches typos).
+
+const nullable = (schema: Record<string, unknown>) => ({ ...schema, type: [schema.type as string, "null"] });
+
+export const sections: Record<string, Record<string, unknown>> = {
+  model: {
+    type: "object",
+    default: {},
+    additionalProperties: false,
+    properties: {
+      dir: { type: "string", minLength: 1, default: "models/default", description: "model directory" },
+      retrieval_k: {
+        type: "integer",
+        minimum: 1,
+        maximum: 256,
+        default: 8,
+        description: "tools kept in the prompt when more are declared",
+      },
+      threads: nullable({ type: "integer", minimum: 1, maximum: 64, default: null }),
+    },
+  },
+  http: {
+    type: "object",
+    default: {},
+    additionalProperties: false,
+    properties: {
+      enabled: { type: "boolean", default: true },
+      host: { type: "string", minLength: 1, default: "127.0.0.1" },
+      port: { type: "integer", minimum: 0, maximum: 65535, default: 8750 },
+      token: nullable({ type: "string", minLength: 16, default: null }),
+    },
+  },
+  mqtt: {
+    type: "object",
+    default: {},
+    additionalProperties: false,
+    properties: {
+      enabled: { type: "boolean", default: true },
+      url: nullable({ type: "string", pattern: "^(mqtts?|wss?|tcp|ssl)://", default: null }),
+      base_topic: { type: "string", pattern: "^[^#+/][^#+]*[^#+/]$|^[^#+/]$", default: "needled" },
+      broker: {
+        type: "object",
+        default: {},
+        additionalProperties: false,
+        description: "the embedded broker, used when mqtt.url is not set",
+        properties: {
+          host: { type: "string", minLength: 1, default: "127.0.0.1" },
+          port: { type: "integer", minimum: 0, maximum: 65535, default: 1883 },
+        },
+      },
+    },
+  },
+  state_dir: nullable({ type: "string", minLength: 1, default: null }),
+  builtin_plugins: {
+    anyOf: [{ type: "boolean" }, { type: "array", items: { type: "string" } }],
+    default: true,
+    description: "true: all of dist/tools/*; false: none; a list: those",
+  },
+  plugin_dirs: { type: "array", items: { type: "string", minLength: 1 }, default: [] },
+  plugins: {
+    type: "object",
+    default: {},
+    additionalProperties: { type: "object" },
+    description: "plugins.<name>: that plugin's own config section",
+  },
+  handler_timeout_ms: { type: "integer", minimum: 1, maximum: 600_000, default: 5000 },
+  policy: {
+    type: "object",
+    default: {},
+    additionalProperties: false,
+    properties: {
+      confirm_window_s: { type: "number", exclusiveMinimum: 0, maximum: 3600, default: 10 },
+      auto_confirm_confidence: nullable({
+        type: "number",
+        minimum: 0,
+        maximum: 1,
+        default: null,
+        description: "a sensitive tool runs without confirmation when the prediction is more confident; null: never",
+      }),
+    },
+  },
+  log: {
+    type: "object",
+    default: {},
+    additionalProperties: false,
+    properties: {
+      level: { enum: ["debug", "info", "warn", "error", "silent"], default: "info" },
+    },
+  },
+  stdin: { enum: ["auto", true, false], default: "auto", description: "read lines from a terminal" },
+  shutdown_timeout_ms: { type: "integer", minimum: 0, maximum: 600_000, default: 5000 },
+};
+
+export function configSchema(): Record<string, unknown> {
+  return {
+    type: "object",
+    additionalProperties: false,
+    properties: sections,
+  };
+}
