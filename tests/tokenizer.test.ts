@@ -5,10 +5,10 @@ import { readFileSync } from "node:fs";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import protobuf from "protobufjs/minimal.js";
 import { describe, expect, test } from "vitest";
 import { SentencePieceTokenizer } from "../src/engine/sentencepiece.js";
 import { EngineError } from "../src/engine/types.js";
+import { buildModel, SPECIALS } from "./fixtures/tokenizer/build-model.js";
 
 const DIR = join(import.meta.dirname, "fixtures", "tokenizer");
 
@@ -55,46 +55,6 @@ function engineError(fn: () => unknown, code: EngineError["code"], message?: Reg
   expect((caught as EngineError).code).toBe(code);
   if (message) expect((caught as EngineError).message).toMatch(message);
 }
-
-// ---- hand-built ModelProto files (protobufjs Writer; field numbers from sentencepiece_model.proto) ----------
-interface PieceSpec {
-  piece: string;
-  score?: number;
-  type?: number; // 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte
-}
-interface ModelSpec {
-  pieces: PieceSpec[];
-  modelType?: number;
-  byteFallback?: boolean;
-  normalizer?: { name?: string; charsmap?: Uint8Array; addDummyPrefix?: boolean; removeExtra?: boolean };
-}
-function buildModel(spec: ModelSpec): Uint8Array {
-  const w = protobuf.Writer.create();
-  for (const p of spec.pieces) {
-    w.uint32((1 << 3) | 2).fork();
-    w.uint32((1 << 3) | 2).string(p.piece);
-    w.uint32((2 << 3) | 5).float(p.score ?? 0);
-    if (p.type !== undefined) w.uint32((3 << 3) | 0).int32(p.type);
-    w.ldelim();
-  }
-  w.uint32((2 << 3) | 2).fork();
-  w.uint32((3 << 3) | 0).int32(spec.modelType ?? 2);
-  if (spec.byteFallback) w.uint32((35 << 3) | 0).bool(true);
-  w.ldelim();
-  const n = spec.normalizer ?? {};
-  w.uint32((3 << 3) | 2).fork();
-  w.uint32((1 << 3) | 2).string(n.name ?? "identity");
-  if (n.charsmap) w.uint32((2 << 3) | 2).bytes(n.charsmap);
-  if (n.addDummyPrefix !== undefined) w.uint32((3 << 3) | 0).bool(n.addDummyPrefix);
-  if (n.removeExtra !== undefined) w.uint32((4 << 3) | 0).bool(n.removeExtra);
-  w.ldelim();
-  return w.finish();
-}
-const SPECIALS: PieceSpec[] = [
-  { piece: "<unk>", type: 2 },
-  { piece: "<s>", type: 3 },
-  { piece: "</s>", type: 3 },
-];
 
 describe("against Python sentencepiece 0.1.97 (committed expectations)", () => {
   test("the fixture was made by sentencepiece 0.1.97 and covers the required kinds of text", () => {

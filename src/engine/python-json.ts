@@ -154,19 +154,34 @@ export function pythonJsonDumps(value: unknown): string {
   return dump(value, "$", 0, new Set());
 }
 
-/** Deep copy with every LosslessNumber turned into a JS number (for validators that want plain JSON). */
+/**
+ * Deep copy with every LosslessNumber turned into a JS number (for validators that want plain JSON).
+ * Throws PythonJsonError on cycles and on nesting deeper than 64.
+ */
 export function toPlainJson(value: unknown): unknown {
+  return plain(value, "$", 0, new Set());
+}
+
+function plain(value: unknown, path: string, depth: number, ancestors: Set<object>): unknown {
   if (isLosslessNumber(value)) return Number(value.value);
-  if (Array.isArray(value)) return value.map(toPlainJson);
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
+  if (typeof value !== "object" || value === null) return value;
+  if (depth >= MAX_DEPTH) throw new PythonJsonError(`nested deeper than ${MAX_DEPTH} levels`, path);
+  if (ancestors.has(value)) throw new PythonJsonError("circular reference", path);
+  ancestors.add(value);
+  let out: unknown = value;
+  if (Array.isArray(value)) {
+    out = value.map((v, i) => plain(v, `${path}[${i}]`, depth + 1, ancestors));
+  } else if (isPlainObject(value)) {
+    const copy: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
       // defineProperty: a "__proto__" key stays an own data property.
-      Object.defineProperty(out, key, { value: toPlainJson(value[key]), enumerable: true, writable: true, configurable: true });
+      const v = plain(value[key], `${path}.${key}`, depth + 1, ancestors);
+      Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true });
     }
-    return out;
+    out = copy;
   }
-  return value;
+  ancestors.delete(value);
+  return out;
 }
 
 export { isLosslessNumber, isPlainObject };

@@ -262,7 +262,13 @@ export function parametersForm(parameters: unknown): "json-schema" | "flat" | "n
 /** The canonical object schema of a tool's `parameters` (any accepted form). Throws EngineError BAD_TOOLS. */
 export function normalizeParameters(parameters: unknown, toolName: string): { schema: ObjectSchema; form: NormalizedTool["form"] } {
   const ctx: SchemaContext = new SchemaContext(toolName);
-  const plain = toPlainJson(parameters);
+  let plain: unknown;
+  try {
+    plain = toPlainJson(parameters);
+  } catch (err) {
+    if (!(err instanceof PythonJsonError)) throw err;
+    ctx.fail("", `cannot be read as JSON: ${err.message.replace(/^\$/, "parameters")}`);
+  }
   const form = parametersForm(plain);
   if (form === "none") return { schema: { type: "object", properties: {}, required: [] }, form };
   if (!isPlainObject(plain)) {
