@@ -1,0 +1,156 @@
+#!/usr/bin/python3
+"""Export Needle weights to a model directory (models/FORMAT.md): config.json, encoder.onnx, decoder.onnx,
+tokenizer.model.
+
+  python3 training/export.py --checkpoint CKPT.pt|needle.pkl --tokenizer X.model --out DIR --quant int8|fp32
+  python3 training/export.py --random [--seed N] --shape needle-26m|tiny [--config JSON] --out DIR --quant int8
+
+`--config` is a JSON object of NeedleConfig fields (for --random; with a checkpoint the architecture comes
+from the weights). Graph variants for measurements: --enc-attention/--dec-attention gqa|matmul,
+--block-size N (int8 block along K).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+
+from needle.checkpoint import load_any  # noqa: E402
+from needle.config import SHAPES, NeedleConfig  # noqa: E402
+from needle.onnx_graphs import GraphOptions, build_decoder, build_encoder  # noqa: E402
+from needle.random_weights import random_flat  # noqa: E402
+from needle.tree import CheckpointError, validate  # noqa: E402
+
+FORMAT = "needled-model/1"
+
+
+class ExportError(Exception):
+    pass
+
+
+def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, extra: dict | None = None) -> dict:
+    return {
+        "format": FORMAT,
+        "name": name,
+        "architecture": {
+            "d_model": c.d_model, "num_heads": c.num_heads, "num_kv_heads": c.num_kv_heads,
+            "head_dim": c.head_dim, "encoder_layers": c.encoder_layers, "decoder_layers": c.decoder_layers,
+            "vocab_size": c.vocab_size, "rope_theta": c.rope_theta, "retrieval_dim": c.retrieval_dim,
+        },
+        "special_ids": {"pad": c.pad_id, "eos": c.eos_id, "bos": c.bos_id, "unk": c.unk_id,
+                        "tool_call": c.tool_call_id, "tools": c.tools_id},
+        "max_encoder_len": c.max_encoder_len,
+        "max_decoder_len": c.max_decoder_len,
+        "quantization": opts.quant,
+        "files": {"encoder": "encoder.onnx", "decoder": "decoder.onnx", "tokenizer": "tokenizer.model"},
+        "source": source,
+        "created": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+        "graph": {"enc_attention": opts.enc_attention, "dec_attention": opts.dec_attention,
+                  **({"block_size": opts.block_size, "accuracy_level": opts.accuracy_level}
+                     if opts.quant == "int8" else {})},
+        **(extra or {}),
+    }
+
+
+def _save(model: onnx.ModelProto, path: str) -> None:
+    # onnx.checker rejects onnxruntime's SimplifiedLayerNormalization (registered by ORT in the default
+    # domain), so validation is left to onnxruntime, which the tests run on every exported graph.
+    onnx.save(model, path)
+
+
+def export_model_dir(flat: dict[str, np.ndarray], c: NeedleConfig, out: str, opts: GraphOptions, *,
+                     tokenizer: str | None, name: str = "needled-default", source: str = "",
+                     extra: dict | None = None) -> dict:
+    """Write a complete model directory atomically (temp dir + rename). Returns the config.json dict."""
+    flat = validate(flat, c)
+    if tokenizer is not None and not os.path.isfile(tokenizer):
+        raise ExportError(f"tokenizer not found: {tokenizer}")
+    parent = os.path.dirname(os.path.abspath(out)) or "."
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
+    try:
+        _save(build_encoder(flat, c, opts), os.path.join(tmp, "encoder.onnx"))
+        _save(build_decoder(flat, c, opts), os.path.join(tmp, "decoder.onnx"))
+        if tokenizer is not None:
+            shutil.copyfile(tokenizer, os.path.join(tmp, "tokenizer.model"))
+        cfg = config_json(c, opts, name, source, extra)
+        with open(os.path.join(tmp, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=2)
+            f.write("\n")
+        if os.path.isdir(out):
+            old = out.rstrip("/") + f".old{os.getpid()}"
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return cfg
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", help="training checkpoint (.pt) or official needle.pkl")
+    src.add_argument("--random", action="store_true", help="random weights (speed benches, tests)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--shape", choices=sorted(SHAPES), help="named architecture for --random")
+    p.add_argument("--config", help="JSON object of NeedleConfig fields for --random (overrides --shape)")
+    p.add_argument("--tokenizer", help="SentencePiece model to copy in as tokenizer.model")
+    p.add_argument("--out", required=True, help="model directory to write (replaced atomically)")
+    p.add_argument("--quant", choices=["int8", "fp32"], required=True)
+    p.add_argument("--name", default=None)
+    p.add_argument("--block-size", type=int, default=32)
+    p.add_argument("--accuracy-level", type=int, default=4)
+    p.add_argument("--enc-attention", choices=["gqa", "matmul"], default=GraphOptions.enc_attention)
+    p.add_argument("--dec-attention", choices=["gqa", "matmul"], default=GraphOptions.dec_attention)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    try:
+        opts = GraphOptions(quant=a.quant, block_size=a.block_size, accuracy_level=a.accuracy_level,
+                            enc_attention=a.enc_attention, dec_attention=a.dec_attention)
+        if a.random:
+            base = SHAPES[a.shape] if a.shape else NeedleConfig()
+            if a.config:
+                try:
+                    over = json.loads(a.config)
+                except json.JSONDecodeError as e:
+                    raise ExportError(f"--config is not valid JSON: {e}") from None
+                if not isinstance(over, dict):
+                    raise ExportError("--config must be a JSON object")
+                base = NeedleConfig.from_dict({**base.to_dict(), **over})
+            c, flat, source = base, random_flat(base, a.seed), f"random(seed={a.seed})"
+        else:
+            if a.shape or a.config:
+                raise ExportError("--shape/--config apply to --random; a checkpoint carries its architecture")
+            c, flat = load_any(a.checkpoint)
+            source = os.path.basename(a.checkpoint)
+        if a.tokenizer is None and not a.random:
+            raise ExportError("--tokenizer is required when exporting a checkpoint")
+        cfg = export_model_dir(flat, c, a.out, opts, tokenizer=a.tokenizer,
+                               name=a.name or ("needle-random" if a.random else "needled-default"), source=source)
+    except (ExportError, CheckpointError, ValueError) as e:
+        print(f"export: error: {e}", file=sys.stderr)
+        return 2
+    sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in ("encoder.onnx", "decoder.onnx")}
+    print(json.dumps({"out": a.out, "quantization": cfg["quantization"],
+                      "bytes": sizes, "total_mb": round(sum(sizes.values()) / 1e6, 2)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,468 @@
+"""Write Needle's encoder.onnx / decoder.onnx directly with the onnx helper (graph I/O: models/FORMAT.md).
+
+Why not torch.onnx.export: a decoder step of this model is a few hundred tiny ops when traced; here each
+layer is a handful of onnxruntime contrib ops instead (see docs in export.py and the bench for numbers).
+
+Graph design (fp32 and int8 share it; int8 swaps every projection MatMul for com.microsoft.MatMulNBits):
+- ZCRMSNorm -> SimplifiedLayerNormalization with weight (1 + g); a residual add followed by a norm ->
+  com.microsoft.SkipSimplifiedLayerNormalization (its 4th output is the residual sum).
+- sigmoid(gate) is folded into out_proj; Q/K/V projections are one matmul (Split after);
+  1/sqrt(head_dim) is folded into the q-norm weight when sqrt(head_dim) is a power of two (exact).
+- QK-norm is an SLN over the head axis of a [.., heads, head_dim] view; RoPE and attention are either
+  com.microsoft.GroupQueryAttention (rotary + KV cache in one op) or explicit MatMul attention with the GQA
+  grouping done by a reshape (query heads j*G..j*G+G-1 x kv head j), chosen by `GraphOptions`.
+- The encoder emits every decoder layer's cross K (k-normed, transposed [1,KV,hd,T]) and V from one
+  [d, 2*layers*kv_dim] matmul, so a decoder step only reads them.
+- int8: weights are quantised symmetrically per block of `block_size` along K (zero point 128, the
+  MatMulNBits default); the embedding is stored once as uint8 rows + per-block scales, read by both
+  com.microsoft.GatherBlockQuantized (input embedding) and the tied output MatMulNBits.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from .config import NeedleConfig
+from .tree import DEC, ENC
+
+MS = "com.microsoft"
+EPS = 1e-6
+NEG = -1e9
+
+
+@dataclass(frozen=True)
+class GraphOptions:
+    quant: str = "fp32"                 # "fp32" | "int8"
+    block_size: int = 32                # int8 block along K
+    accuracy_level: int = 4             # MatMulNBits: 4 = int8 compute
+    enc_attention: str = "gqa"          # "gqa" | "matmul"
+    dec_attention: str = "gqa"          # "gqa" | "matmul"   (self-attention; cross is always MatMul)
+    shared_embedding: bool = True       # int8: one uint8 table for the gather and the output matmul
+
+    def __post_init__(self) -> None:
+        if self.quant not in ("fp32", "int8"):
+            raise ValueError(f"quant must be fp32 or int8, got {self.quant!r}")
+        if self.enc_attention not in ("gqa", "matmul") or self.dec_attention not in ("gqa", "matmul"):
+            raise ValueError("attention must be 'gqa' or 'matmul'")
+        if self.block_size < 16 or self.block_size & (self.block_size - 1):
+            raise ValueError(f"block_size must be a power of two >= 16, got {self.block_size}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# weight preparation
+# ---------------------------------------------------------------------------------------------------------
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x.astype(np.float64)))
+
+
+def qk_scale(head_dim: int) -> tuple[float, bool]:
+    """(1/sqrt(head_dim), whether folding it into a weight is exact, i.e. sqrt(head_dim) is a power of 2)."""
+    s = 1.0 / math.sqrt(head_dim)
+    m, _ = math.frexp(s)
+    return s, m == 0.5
+
+
+def quantize_rows(w_nk: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 per block along the last axis: [N, K] float -> (uint8 [N, K] (q + 128), scales [N, K/block])."""
+    N, K = w_nk.shape
+    if K % block:
+        raise ValueError(f"K={K} is not a multiple of block_size={block}")
+    b = w_nk.reshape(N, K // block, block).astype(np.float64)
+    amax = np.abs(b).max(axis=-1)
+    scale = np.where(amax > 0, amax / 127.0, 1.0)
+    q = np.clip(np.rint(b / scale[..., None]), -127, 127).astype(np.int32) + 128
+    return q.reshape(N, K).astype(np.uint8), scale.astype(np.float32)
+
+
+def dequantize_rows(q: np.ndarray, scale: np.ndarray, block: int) -> np.ndarray:
+    N, K = q.shape
+    return ((q.reshape(N, K // block, block).astype(np.float32) - 128.0) * scale[..., None]).reshape(N, K)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a tiny graph builder
+# ---------------------------------------------------------------------------------------------------------
+class Builder:
+    def __init__(self, opts: GraphOptions):
+        self.opts = opts
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: dict[str, onnx.TensorProto] = {}
+        self.inputs: list[onnx.ValueInfoProto] = []
+        self.outputs: list[onnx.ValueInfoProto] = []
+        self._n = 0
+
+    def fresh(self, base: str) -> str:
+        self._n += 1
+        return f"{base}_{self._n}"
+
+    def const(self, arr: np.ndarray, name: str | None = None) -> str:
+        name = name or self.fresh("c")
+        if name in self.inits:
+            raise ValueError(f"duplicate initializer {name}")
+        self.inits[name] = numpy_helper.from_array(np.ascontiguousarray(arr), name)
+        return name
+
+    def i64(self, values: Sequence[int], name: str | None = None) -> str:
+        key = name or "i64_" + "_".join(str(v).replace("-", "m") for v in values)
+        if key not in self.inits:
+            self.const(np.array(values, dtype=np.int64), key)
+        return key
+
+    def scalar_f(self, v: float, name: str) -> str:
+        if name not in self.inits:
+            self.const(np.array(v, dtype=np.float32), name)
+        return name
+
+    def op(self, op_type: str, inputs: Sequence[str], n_out: int = 1, domain: str | None = None,
+           name: str | None = None, outputs: Sequence[str] | None = None, **attrs):
+        outs = list(outputs) if outputs is not None else [self.fresh(op_type.lower()) for _ in range(n_out)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), outs, name=name or self.fresh(op_type),
+                                           domain=domain, **attrs))
+        return outs[0] if len(outs) == 1 else outs
+
+    def add_input(self, name: str, elem: int, shape: list) -> str:
+        self.inputs.append(helper.make_tensor_value_info(name, elem, shape))
+        return name
+
+    def add_output(self, name: str, elem: int, shape: list) -> None:
+        self.outputs.append(helper.make_tensor_value_info(name, elem, shape))
+
+    # -- layers ---------------------------------------------------------------------------------------
+    def sln(self, x: str, w: np.ndarray | str, out: str | None = None) -> str:
+        wn = w if isinstance(w, str) else self.const(w.astype(np.float32))
+        return self.op("SimplifiedLayerNormalization", [x, wn], axis=-1, epsilon=EPS, stash_type=1,
+                       outputs=[out] if out else None)
+
+    def skip_sln(self, x: str, skip: str, w: np.ndarray) -> tuple[str, str]:
+        """-> (normalised, residual sum x + skip)."""
+        out, s = self.fresh("sln"), self.fresh("resid")
+        self.op("SkipSimplifiedLayerNormalization", [x, skip, self.const(w.astype(np.float32))],
+                domain=MS, epsilon=EPS, outputs=[out, "", "", s])
+        return out, s
+
+    def linear(self, x: str, w_kn: np.ndarray, name: str) -> str:
+        """x @ W with W [K, N] float (y = x W)."""
+        o = self.opts
+        if o.quant == "fp32":
+            return self.op("MatMul", [x, self.const(w_kn.astype(np.float32), name)])
+        K, N = w_kn.shape
+        q, s = quantize_rows(np.ascontiguousarray(w_kn.T), o.block_size)
+        return self.matmul_nbits(x, q, s, K, N, name)
+
+    def matmul_nbits(self, x: str, q_nk: np.ndarray | str, s_nk: np.ndarray, K: int, N: int, name: str) -> str:
+        o = self.opts
+        kb = K // o.block_size
+        qn = q_nk if isinstance(q_nk, str) else self.const(q_nk.reshape(N, kb, o.block_size), name + "_q")
+        sn = self.const(s_nk.reshape(N * kb), name + "_s")
+        return self.op("MatMulNBits", [x, qn, sn], domain=MS, K=K, N=N, bits=8, block_size=o.block_size,
+                       accuracy_level=o.accuracy_level)
+
+    def model(self, name: str) -> onnx.ModelProto:
+        g = helper.make_graph(self.nodes, name, self.inputs, self.outputs, list(self.inits.values()))
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(MS, 1)],
+                              producer_name="needled-export")
+        m.ir_version = 8
+        return m
+
+
+# ---------------------------------------------------------------------------------------------------------
+# shared pieces
+# ---------------------------------------------------------------------------------------------------------
+def rope_cache(n: int, head_dim: int, theta: float) -> tuple[np.ndarray, np.ndarray]:
+    half = head_dim // 2
+    inv = 1.0 / (theta ** (np.arange(half, dtype=np.float64) * 2.0 / head_dim))
+    ang = np.arange(n, dtype=np.float64)[:, None] * inv[None, :]
+    return np.cos(ang).astype(np.float32), np.sin(ang).astype(np.float32)
+
+
+class _Weights:
+    """Prepared (folded) weights from a flat float32 checkpoint tree."""
+
+    def __init__(self, flat: dict[str, np.ndarray], c: NeedleConfig):
+        self.f, self.c = flat, c
+        self.scale, self.exact = qk_scale(c.head_dim)
+
+    def qkv(self, pre: str, i: int) -> np.ndarray:
+        f = self.f
+        return np.concatenate([f[f"{pre}/q_proj/kernel"][i], f[f"{pre}/k_proj/kernel"][i],
+                               f[f"{pre}/v_proj/kernel"][i]], axis=1)
+
+    def q_norm(self, pre: str, i: int) -> np.ndarray:
+        w = 1.0 + self.f[f"{pre}/q_norm/scale"][i].astype(np.float64)
+        return (w * self.scale if self.exact else w).astype(np.float32)
+
+    def k_norm(self, pre: str, i: int) -> np.ndarray:
+        return (1.0 + self.f[f"{pre}/k_norm/scale"][i]).astype(np.float32)
+
+    def out(self, pre: str, i: int, gate: np.ndarray) -> np.ndarray:
+        return (self.f[f"{pre}/out_proj/kernel"][i].astype(np.float64) * sigmoid(gate[i])).astype(np.float32)
+
+    def norm(self, path: str, i: int | None = None) -> np.ndarray:
+        g = self.f[path] if i is None else self.f[path][i]
+        return (1.0 + g).astype(np.float32)
+
+
+def _embed(b: Builder, w: _Weights, ids: str) -> str:
+    c, o = w.c, b.opts
+    sq = math.sqrt(c.d_model)
+    E = w.f["embedding/embedding"]
+    if o.quant == "fp32":
+        g = b.op("Gather", [b.const(E.astype(np.float32), "embedding_table"), ids], axis=0)
+        return b.op("Mul", [g, b.scalar_f(sq, "sqrt_d")])
+    q, s = quantize_rows(E, o.block_size)
+    kb = c.d_model // o.block_size
+    table = b.const(q.reshape(c.vocab_size, kb, o.block_size), "embedding_q")
+    b.shared_embedding = (table, s)  # type: ignore[attr-defined]
+    g = b.op("GatherBlockQuantized", [table, ids, b.const((s * sq).reshape(c.vocab_size, kb, 1).astype(np.float32),
+                                                          "embedding_gather_s")],
+             domain=MS, bits=8, block_size=o.block_size, gather_axis=0, quantize_axis=2)
+    # [1, T, kb, block] -> [1, T, d]
+    return b.op("Reshape", [g, b.i64([0, 0, c.d_model])])
+
+
+def _output_logits(b: Builder, w: _Weights, h: str) -> str:
+    c, o = w.c, b.opts
+    if o.quant == "fp32":
+        # tied: logits = h @ E^T; Transpose+MatMul is fused by ORT into one FusedMatMul(transB) on the same table
+        Et = b.op("Transpose", ["embedding_table"], perm=[1, 0])
+        return b.op("MatMul", [h, Et], outputs=["logits"])
+    if o.shared_embedding and hasattr(b, "shared_embedding"):
+        table, s = b.shared_embedding  # type: ignore[attr-defined]
+        out = b.matmul_nbits(h, table, s, c.d_model, c.vocab_size, "lm_head")
+    else:
+        q, s = quantize_rows(w.f["embedding/embedding"], o.block_size)
+        out = b.matmul_nbits(h, q, s, c.d_model, c.vocab_size, "lm_head")
+    b.nodes[-1].output[0] = "logits"
+    return "logits"
+
+
+def _heads(b: Builder, x: str, n_heads: int, hd: int) -> str:
+    return b.op("Reshape", [x, b.i64([0, 0, n_heads, hd])])
+
+
+def _flat(b: Builder, x: str, width: int) -> str:
+    return b.op("Reshape", [x, b.i64([0, 0, width])])
+
+
+def _matmul_attention(b: Builder, c: NeedleConfig, q: str, kT: str, v: str, bias: str | None) -> str:
+    """q [1,n,H,hd] (normed, rotated, pre-scaled); kT [1,KV,1,hd,S]; v [1,KV,1,S,hd];
+    bias broadcastable to [1,KV,G,n,S] -> [1, n, H*hd].
+
+    Query heads are grouped by their kv head ([KV, G, n, hd]) so K/V are never repeated."""
+    H, KV, G, hd = c.num_heads, c.num_kv_heads, c.group, c.head_dim
+    qg = b.op("Reshape", [q, b.i64([-1, KV, G, hd])])             # [n, KV, G, hd]
+    qg = b.op("Transpose", [qg], perm=[1, 2, 0, 3])               # [KV, G, n, hd]
+    s = b.op("MatMul", [qg, kT])                                   # [1, KV, G, n, S]
+    if bias is not None:
+        s = b.op("Add", [s, bias])
+    p = b.op("Softmax", [s], axis=-1)
+    o = b.op("MatMul", [p, v])                                     # [1, KV, G, n, hd]
+    o = b.op("Transpose", [o], perm=[0, 3, 1, 2, 4])               # [1, n, KV, G, hd]
+    return b.op("Reshape", [o, b.i64([0, 0, H * hd])])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# encoder
+# ---------------------------------------------------------------------------------------------------------
+def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptions) -> onnx.ModelProto:
+    b = Builder(opts)
+    w = _Weights(flat, c)
+    H, KV, hd, d = c.num_heads, c.num_kv_heads, c.head_dim, c.d_model
+    qd, kvd = H * hd, KV * hd
+    ids = b.add_input("input_ids", TensorProto.INT64, [1, "T"])
+    mask = b.add_input("attention_mask", TensorProto.INT64, [1, "T"])
+
+    maskf = b.op("Cast", [mask], to=TensorProto.FLOAT)                            # [1, T]
+    T = b.op("Gather", [b.op("Shape", [ids]), b.i64([1])], axis=0)                # [1]
+    cos, sin = rope_cache(c.max_encoder_len, hd, c.rope_theta)
+    cos_n, sin_n = b.const(cos, "rope_cos"), b.const(sin, "rope_sin")
+
+    if opts.enc_attention == "gqa":
+        # right-padded batch of one: keys past seqlens_k are ignored (attention_mask = 1..1 0..0)
+        n_real = b.op("ReduceSum", [mask], keepdims=0)                            # [1]
+        seqlens_k = b.op("Cast", [b.op("Sub", [n_real, b.i64([1], "one")])], to=TensorProto.INT32)
+        total = b.op("Cast", [b.op("Squeeze", [T])], to=TensorProto.INT32)
+    else:
+        rng = b.op("Range", [b.const(np.array(0, np.int64), "zero"), b.op("Squeeze", [T]),
+                             b.const(np.array(1, np.int64), "one_scalar")])
+        pos = b.op("Unsqueeze", [rng, b.i64([0], "axes0")])                           # [1, T]
+        bias = b.op("Mul", [b.op("Sub", [maskf, b.scalar_f(1.0, "f_one")]), b.scalar_f(-NEG, "f_big")])
+        bias = b.op("Reshape", [bias, b.i64([1, 1, 1, 1, -1])])                  # [1,1,1,1,T]: 0 or -1e9
+
+    x = _embed(b, w, ids)
+    resid = x
+    attn_out: str | None = None
+    for i in range(c.encoder_layers):
+        pre = f"{ENC}/self_attn"
+        nw = w.norm(f"{ENC}/ZCRMSNorm_0/scale", i)
+        if attn_out is None:
+            h = b.sln(resid, nw)
+        else:
+            h, resid = b.skip_sln(resid, attn_out, nw)
+        qkv = b.linear(h, w.qkv(pre, i), f"enc{i}_qkv")
+        q, k, v = b.op("Split", [qkv, b.i64([qd, kvd, kvd], "split_qkv")], n_out=3, axis=-1)
+        q = b.sln(_heads(b, q, H, hd), w.q_norm(pre, i))
+        k = b.sln(_heads(b, k, KV, hd), w.k_norm(pre, i))
+        if opts.enc_attention == "gqa":
+            att = b.op("GroupQueryAttention", [_flat(b, q, qd), _flat(b, k, kvd), v, "", "", seqlens_k, total,
+                                               cos_n, sin_n],
+                       domain=MS, num_heads=H, kv_num_heads=KV, do_rotary=1, causal=0,
+                       scale=1.0 if w.exact else w.scale)
+        else:
+            q = _heads(b, b.op("RotaryEmbedding", [_flat(b, q, qd), pos, cos_n, sin_n], domain=MS,
+                               num_heads=H, interleaved=0), H, hd)
+            k = b.op("RotaryEmbedding", [_flat(b, k, kvd), pos, cos_n, sin_n], domain=MS, num_heads=KV,
+                     interleaved=0)
+            kT = b.op("Transpose", [b.op("Reshape", [k, b.i64([-1, KV, hd])])], perm=[1, 2, 0])   # [KV, hd, T]
+            vv = b.op("Transpose", [b.op("Reshape", [v, b.i64([-1, KV, hd])])], perm=[1, 0, 2])   # [KV, T, hd]
+            kT = b.op("Unsqueeze", [kT, b.i64([0, 2], "axes02")])
+            vv = b.op("Unsqueeze", [vv, b.i64([0, 2], "axes02")])
+            att = _matmul_attention(b, c, q, kT, vv, bias)
+        attn_out = b.linear(att, w.out(pre, i, w.f[f"{ENC}/attn_gate"]), f"enc{i}_out")
+    enc, _ = b.skip_sln(resid, attn_out, w.norm("encoder/final_norm/scale"))  # type: ignore[arg-type]
+
+    # cross K/V of every decoder layer from one matmul: columns [k_0 .. k_{D-1}, v_0 .. v_{D-1}]
+    D = c.decoder_layers
+    pre = f"{DEC}/cross_attn"
+    wkv = np.concatenate([flat[f"{pre}/k_proj/kernel"][i] for i in range(D)] +
+                         [flat[f"{pre}/v_proj/kernel"][i] for i in range(D)], axis=1)
+    kv = b.linear(enc, wkv, "cross_kv")                                              # [1, T, 2*D*kvd]
+    kv = b.op("Reshape", [kv, b.i64([-1, 2 * D, KV, hd])])                            # [T, 2D, KV, hd]
+    kx, vx = b.op("Split", [kv, b.i64([D, D], "split_dd")], n_out=2, axis=1)          # [T, D, KV, hd] each
+    kx = b.sln(kx, np.ones(hd, np.float32))
+    kn = np.stack([w.k_norm(pre, i) for i in range(D)])[:, None, :]                   # [D, 1, hd]
+    kx = b.op("Mul", [kx, b.const(kn, "cross_k_norm")])
+    kx = b.op("Transpose", [kx], perm=[1, 2, 3, 0])                                   # [D, KV, hd, T]
+    vx = b.op("Transpose", [vx], perm=[1, 2, 0, 3])                                   # [D, KV, T, hd]
+    ks = b.op("Split", [kx, b.i64([1] * D, "split_ones")], n_out=D, axis=0) if D > 1 else [kx]
+    vs = b.op("Split", [vx, b.i64([1] * D, "split_ones")], n_out=D, axis=0) if D > 1 else [vx]
+    for i in range(D):
+        b.op("Identity", [ks[i]], outputs=[f"cross_k_{i}"])
+        b.op("Identity", [vs[i]], outputs=[f"cross_v_{i}"])
+        b.add_output(f"cross_k_{i}", TensorProto.FLOAT, [1, KV, hd, "T"])
+        b.add_output(f"cross_v_{i}", TensorProto.FLOAT, [1, KV, "T", hd])
+
+    # retrieval head: masked mean -> relu(dense + bias) -> dense -> L2 norm
+    m3 = b.op("Unsqueeze", [maskf, b.i64([2], "axes2")])                              # [1, T, 1]
+    summed = b.op("ReduceSum", [b.op("Mul", [enc, m3]), b.i64([1], "axes1")], keepdims=0)   # [1, d]
+    count = b.op("Max", [b.op("ReduceSum", [maskf, b.i64([1], "axes1")], keepdims=1), b.scalar_f(1.0, "f_one")])
+    pooled = b.op("Div", [summed, count])
+    hid = b.op("Relu", [b.op("Add", [b.op("MatMul", [pooled, b.const(flat["contrastive_hidden/kernel"], "ret_hidden")]),
+                                     b.const(flat["contrastive_hidden/bias"], "ret_bias")])])
+    e = b.op("MatMul", [hid, b.const(flat["contrastive_proj/kernel"], "ret_proj")])
+    nrm = b.op("Max", [b.op("ReduceL2", [e], axes=[1], keepdims=1), b.scalar_f(1e-12, "f_tiny")])
+    b.op("Div", [e, nrm], outputs=["embedding"])
+    b.add_output("embedding", TensorProto.FLOAT, [1, c.retrieval_dim])
+    return b.model("needle_encoder")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# decoder
+# ---------------------------------------------------------------------------------------------------------
+def _step_attention(b: Builder, c: NeedleConfig, q: str, kT: str, v: str, bias: str | None) -> str:
+    """Attention of the decoder's n new tokens, no transpose of q or K/V:
+    q [n, KV, G, hd] (normed, rotated, pre-scaled) is viewed as [n, KV, G, 1, hd] and multiplied with
+    kT [1, KV, hd, S] viewed as [1, KV, 1, hd, S]: MatMul broadcasts the batch dims, so each query head does
+    one 1 x hd x S product against its kv head (measured faster here than grouping G*n rows per kv head,
+    which makes MLAS pack K every step). bias broadcastable to [n, KV, G, 1, S]; v [1, KV, S, hd]."""
+    KV, G, hd = c.num_kv_heads, c.group, c.head_dim
+    q5 = b.op("Reshape", [q, b.i64([-1, KV, G, 1, hd])])
+    s = b.op("MatMul", [q5, b.op("Unsqueeze", [kT, b.i64([2], "axes2")])])          # [n, KV, G, 1, S]
+    if bias is not None:
+        s = b.op("Add", [s, bias])
+    p = b.op("Softmax", [s], axis=-1)
+    o = b.op("MatMul", [p, b.op("Unsqueeze", [v, b.i64([2], "axes2")])])            # [n, KV, G, 1, hd]
+    return b.op("Reshape", [o, b.i64([1, -1, c.num_heads * c.head_dim])])
+
+
+def build_decoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptions) -> onnx.ModelProto:
+    b = Builder(opts)
+    w = _Weights(flat, c)
+    H, KV, hd, G = c.num_heads, c.num_kv_heads, c.head_dim, c.group
+    qd, kvd = H * hd, KV * hd
+    D = c.decoder_layers
+    ids = b.add_input("input_ids", TensorProto.INT64, [1, "n"])
+    pos = b.add_input("position_ids", TensorProto.INT64, [1, "n"])
+    emask = b.add_input("encoder_attention_mask", TensorProto.INT64, [1, "T"])
+    for i in range(D):
+        b.add_input(f"past_self_k_{i}", TensorProto.FLOAT, [1, KV, "P", hd])
+        b.add_input(f"past_self_v_{i}", TensorProto.FLOAT, [1, KV, "P", hd])
+    for i in range(D):
+        b.add_input(f"cross_k_{i}", TensorProto.FLOAT, [1, KV, hd, "T"])
+        b.add_input(f"cross_v_{i}", TensorProto.FLOAT, [1, KV, "T", hd])
+
+    cos, sin = rope_cache(c.max_decoder_len, hd, c.rope_theta)
+    cos_n, sin_n = b.const(cos, "rope_cos"), b.const(sin, "rope_sin")
+    emf = b.op("Cast", [emask], to=TensorProto.FLOAT)
+    cbias = b.op("Mul", [b.op("Sub", [emf, b.scalar_f(1.0, "f_one")]), b.scalar_f(-NEG, "f_big")])  # [1, T]
+
+    if opts.dec_attention == "gqa":
+        # GQA derives positions from the cache length: past_len + i, which is what position_ids holds
+        n = b.op("Gather", [b.op("Shape", [ids]), b.i64([1])], axis=0)                # [1]
+        P = b.op("Gather", [b.op("Shape", ["past_self_k_0"]), b.i64([2])], axis=0)    # [1]
+        total = b.op("Add", [P, n])
+        seqlens_k = b.op("Cast", [b.op("Sub", [total, b.i64([1], "one")])], to=TensorProto.INT32)
+        total32 = b.op("Cast", [b.op("Squeeze", [total])], to=TensorProto.INT32)
+    else:
+        # causal bias [n, 1, 1, P+n]: key position > query position -> -1e9
+        P = b.op("Gather", [b.op("Shape", ["past_self_k_0"]), b.i64([2])], axis=0)
+        n = b.op("Gather", [b.op("Shape", [ids]), b.i64([1])], axis=0)
+        kpos = b.op("Range", [b.const(np.array(0, np.int64), "zero"), b.op("Squeeze", [b.op("Add", [P, n])]),
+                              b.const(np.array(1, np.int64), "one_scalar")])         # [P+n]
+        qpos = b.op("Reshape", [pos, b.i64([-1, 1, 1, 1, 1])])                       # [n, 1, 1, 1, 1]
+        sbias = b.op("Where", [b.op("Greater", [kpos, qpos]), b.scalar_f(NEG, "f_neg"), b.scalar_f(0.0, "f_zero")])
+
+    y = _embed(b, w, ids)
+    resid = y
+    prev: str | None = None
+    for i in range(D):
+        # --- self-attention
+        pre = f"{DEC}/self_attn"
+        nw = w.norm(f"{DEC}/ZCRMSNorm_0/scale", i)
+        if prev is None:
+            h = b.sln(resid, nw)
+        else:
+            h, resid = b.skip_sln(resid, prev, nw)
+        qkv = b.linear(h, w.qkv(pre, i), f"dec{i}_self_qkv")
+        q, k, v = b.op("Split", [qkv, b.i64([qd, kvd, kvd], "split_qkv")], n_out=3, axis=-1)
+        q = b.sln(_heads(b, q, H, hd), w.q_norm(pre, i))
+        k = b.sln(_heads(b, k, KV, hd), w.k_norm(pre, i))
+        if opts.dec_attention == "gqa":
+            att = b.op("GroupQueryAttention", [_flat(b, q, qd), _flat(b, k, kvd), v, f"past_self_k_{i}",
+                                               f"past_self_v_{i}", seqlens_k, total32, cos_n, sin_n],
+                       n_out=3, domain=MS, num_heads=H, kv_num_heads=KV, do_rotary=1,
+                       scale=1.0 if w.exact else w.scale,
+                       outputs=[b.fresh("gqa"), f"present_self_k_{i}", f"present_self_v_{i}"])[0]
+        else:
+            q = b.op("RotaryEmbedding", [_flat(b, q, qd), pos, cos_n, sin_n], domain=MS, num_heads=H,
+                     interleaved=0)
+            q = b.op("Reshape", [q, b.i64([-1, KV, G, hd])])                          # [n, KV, G, hd]
+            k = b.op("RotaryEmbedding", [_flat(b, k, kvd), pos, cos_n, sin_n], domain=MS, num_heads=KV,
+                     interleaved=0)
+            k = b.op("Transpose", [_heads(b, k, KV, hd)], perm=[0, 2, 1, 3])          # [1, KV, n, hd]
+            vv = b.op("Transpose", [_heads(b, v, KV, hd)], perm=[0, 2, 1, 3])
+            pk = b.op("Concat", [f"past_self_k_{i}", k], axis=2, outputs=[f"present_self_k_{i}"])
+            pv = b.op("Concat", [f"past_self_v_{i}", vv], axis=2, outputs=[f"present_self_v_{i}"])
+            kT = b.op("Transpose", [pk], perm=[0, 1, 3, 2])                           # fused into MatMul by ORT
+            att = _step_attention(b, c, q, kT, pv, sbias)
+        b.add_output(f"present_self_k_{i}", TensorProto.FLOAT, [1, KV, "P_plus_n", hd])
+        b.add_output(f"present_self_v_{i}", TensorProto.FLOAT, [1, KV, "P_plus_n", hd])
+        o = b.linear(att, w.out(pre, i, w.f[f"{DEC}/self_attn_gate"]), f"dec{i}_self_out")
+
+        # --- cross-attention (K/V from the encoder, K pre-transposed)
+        pre = f"{DEC}/cross_attn"
+        h, resid = b.skip_sln(resid, o, w.norm(f"{DEC}/ZCRMSNorm_1/scale", i))
+        q = b.linear(h, flat[f"{pre}/q_proj/kernel"][i], f"dec{i}_cross_q")
+        q = b.sln(b.op("Reshape", [q, b.i64([-1, KV, G, hd])]), w.q_norm(pre, i))      # [n, KV, G, hd]
+        att = _step_attention(b, c, q, f"cross_k_{i}", f"cross_v_{i}", cbias)
+        prev = b.linear(att, w.out(pre, i, w.f[f"{DEC}/cross_attn_gate"]), f"dec{i}_cross_out")
+
+    hf, _ = b.skip_sln(resid, prev, w.norm("decoder/ZCRMSNorm_0/scale"))  # type: ignore[arg-type]
+    _output_logits(b, w, hf)
+    b.add_output("logits", TensorProto.FLOAT, [1, "n", c.vocab_size])
+    return b.model("needle_decoder")
