@@ -21,7 +21,7 @@ function normalize(text: string): string {
     .toLowerCase()
     .replace(/[^a-z ]+/g, " ")
     .split(/\s+/)
-    .filter((w) => w && !["the", "a", "to", "colour", "color", "light", "lights", "ish"].includes(w))
+    .filter((w) => w && !["the", "a", "to", "colour", "color", "ish"].includes(w))
     .join(" ");
 }
 

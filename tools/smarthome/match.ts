@@ -44,7 +44,9 @@ export interface Resolution {
 
 function typoOk(a: string, b: string): boolean {
   if (a === b) return true;
-  const allowed = Math.min(a.length, b.length) >= 8 ? 2 : Math.min(a.length, b.length) >= 4 ? 1 : 0;
+  const short = Math.min(a.length, b.length);
+  const long = Math.max(a.length, b.length);
+  const allowed = short >= 8 ? 2 : short >= 3 && long >= 4 ? 1 : 0;
   return allowed > 0 && distance(a, b) <= allowed;
 }
 

@@ -68,6 +68,9 @@ function listWords(items: string[]): string {
 /** "kitchen lights" as the user said it, without articles; made plural for a count above one. */
 function phraseFor(target: string | undefined, devices: Device[], areaOnly: boolean, kind?: DeviceType): string {
   if (areaOnly && devices[0]?.area) return `devices in the ${lower(devices[0].area)}`;
+  const said = words(target ?? "").join(" ");
+  const room = devices.find((d) => d.area && words(d.area).join(" ") === said)?.area;
+  if (said && room) return `devices in the ${lower(room)}`;
   const p = (target ?? "")
     .toLowerCase()
     .replace(/[^\p{L}\p{N} ]+/gu, " ")
