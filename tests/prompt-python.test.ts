@@ -1,6 +1,6 @@
 // Live comparison with Python 3 (the training side serialises with json.dumps itself): float repr, compact
 // json.dumps of random structures, number spellings read losslessly, and snake_case. Seeded, so reproducible.
-// Needs /usr/bin/python3; skipped where it is missing.
+// Needs /usr/bin/python3 with sentencepiece and protobuf (as tests/tokenizer-python.test.ts); skipped without.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -9,7 +9,10 @@ import { parseJsonPreservingNumbers, pythonFloatRepr, pythonJsonDumps } from "..
 
 const PYTHON = "/usr/bin/python3";
 const DIR = join(import.meta.dirname, "fixtures", "tokenizer");
-const hasPython = spawnSync(PYTHON, ["-c", "import json, re"], { stdio: "ignore" }).status === 0;
+// The snake_case reference lives in make_fixtures.py, which imports sentencepiece.
+const hasPython =
+  spawnSync(PYTHON, ["-c", "import sys; sys.path.insert(0, sys.argv[1]); import make_fixtures", DIR], { stdio: "ignore" })
+    .status === 0;
 
 const ORACLE = String.raw`
 import json, sys

@@ -1,5 +1,6 @@
 // Live comparison with Python sentencepiece on random strings (seeded, so a failure is reproducible).
-// Needs /usr/bin/python3 with sentencepiece (Debian: python3-sentencepiece); skipped where it is missing.
+// Needs /usr/bin/python3 with sentencepiece and protobuf (Debian: python3-sentencepiece python3-protobuf);
+// skipped where they are missing.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,7 +19,7 @@ const MODELS = [
 ];
 
 const hasSentencepiece =
-  spawnSync(PYTHON, ["-c", "import sentencepiece"], { stdio: "ignore" }).status === 0;
+  spawnSync(PYTHON, ["-c", "import sentencepiece\nfrom sentencepiece import sentencepiece_model_pb2"], { stdio: "ignore" }).status === 0;
 
 // For each model: encode every text, decode those ids, encode with the fragment settings, decode id lists.
 const ORACLE = String.raw`

@@ -373,7 +373,8 @@ export function normalizeTools(tools: unknown, limits: ToolLimits = {}): Normali
 /**
  * Reads tool declarations from JSON text (a `--tools` file, an HTTP body) keeping each number's spelling, so
  * that the prompt shows `0.0` where the file says `0.0`. Accepts an array, or an object with a `tools` array.
- * Throws EngineError BAD_TOOLS on malformed JSON (with the position) or text over the size limit.
+ * Throws EngineError BAD_TOOLS on malformed JSON (with the position), or on text longer than 4 x maxBytes
+ * characters (a pretty-printed file is larger than the compact form that maxBytes limits).
  */
 export function parseToolsJson(text: string, source = "tools", limits: ToolLimits = {}): ToolDeclaration[] {
   const maxBytes = limits.maxBytes ?? TOOL_LIMITS.maxBytes;
