@@ -2,13 +2,17 @@
 // json.dumps of random structures, number spellings read losslessly, and snake_case. Seeded, so reproducible.
 // Needs /usr/bin/python3 with sentencepiece and protobuf (as tests/tokenizer-python.test.ts); skipped without.
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { snakeCase } from "../src/engine/prompt.js";
+import { prepareTools, snakeCase } from "../src/engine/prompt.js";
 import { parseJsonPreservingNumbers, pythonFloatRepr, pythonJsonDumps } from "../src/engine/python-json.js";
+import { parseToolsJson } from "../src/engine/tool-schema.js";
 
 const PYTHON = "/usr/bin/python3";
 const DIR = join(import.meta.dirname, "fixtures", "tokenizer");
+const ROOT = join(import.meta.dirname, "..");
+const TRAINING_PROMPT = join(ROOT, "training", "needle_prompt.py");
 // The snake_case reference lives in make_fixtures.py, which imports sentencepiece.
 const hasPython =
   spawnSync(PYTHON, ["-c", "import sys; sys.path.insert(0, sys.argv[1]); import make_fixtures", DIR], { stdio: "ignore" })
@@ -114,6 +118,33 @@ describe.skipIf(!hasPython)("live against /usr/bin/python3", () => {
     floats.forEach((x, i) => expect(pythonFloatRepr(x), `float ${hexOf(x)}`).toBe(py.floats[i]));
     values.forEach((v, i) => expect(pythonJsonDumps(v), `value #${i}`).toBe(py.values[i]));
     texts.forEach((t, i) => expect(pythonJsonDumps(parseJsonPreservingNumbers(t)), t).toBe(py.texts[i]));
+    names.forEach((n, i) => expect(snakeCase(n), n).toBe(py.names[i]));
+  });
+
+  // The training side (training/needle_prompt.py, another owner's file) must write the same prompt text.
+  test.skipIf(!existsSync(TRAINING_PROMPT))("training/needle_prompt.py writes the same tools JSON and snake_case", () => {
+    const catalogue = ["timers", "navigation", "smarthome"].flatMap((p) =>
+      parseToolsJson(readFileSync(join(ROOT, "tools", p, "tools.json"), "utf8")),
+    );
+    const sets = [
+      readFileSync(join(DIR, "prompt-tools.json"), "utf8"),
+      pythonJsonDumps(catalogue.map(({ name, description, parameters }) => ({ name, description, parameters }))),
+    ];
+    const names = Object.keys(JSON.parse(readFileSync(join(DIR, "prompt-expected.json"), "utf8")).snake_case as object);
+    const script = String.raw`
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from needle_prompt import snake_case, tools_text
+req = json.load(sys.stdin)
+print(json.dumps({"tools": [tools_text(json.loads(t)) for t in req["sets"]], "names": [snake_case(n) for n in req["names"]]}))
+`;
+    const run = spawnSync(PYTHON, ["-c", script, join(ROOT, "training")], {
+      input: JSON.stringify({ sets, names }),
+      encoding: "utf8",
+    });
+    expect(run.stderr).toBe("");
+    const py = JSON.parse(run.stdout) as { tools: string[]; names: string[] };
+    sets.forEach((text, i) => expect(prepareTools(parseToolsJson(text)).json).toBe(py.tools[i]));
     names.forEach((n, i) => expect(snakeCase(n), n).toBe(py.names[i]));
   });
 });

@@ -101,11 +101,15 @@ describe("tools serialised as Python's json.dumps(tools, separators=(',', ':'))"
     expect(pythonJsonString("\ud800 lone")).toBe('"\\ud800 lone"');
   });
 
-  test("key order is the declared one; undefined fields are left out", () => {
+  test("name, description, parameters in that order; keys inside parameters as declared; undefined left out", () => {
     const prepared = prepareTools([
       { parameters: { b: { type: "string" }, a: { type: "string", description: undefined } }, name: "zed", description: undefined },
+      { parameters: { type: "object", required: [], properties: {} }, description: "d", examples: ["x"], name: "Two" },
     ]);
-    expect(prepared.json).toBe('[{"parameters":{"b":{"type":"string"},"a":{"type":"string"}},"name":"zed"}]');
+    expect(prepared.json).toBe(
+      '[{"name":"zed","parameters":{"b":{"type":"string"},"a":{"type":"string"}}},' +
+        '{"name":"two","description":"d","parameters":{"type":"object","required":[],"properties":{}}}]',
+    );
   });
 
   test("unserialisable values are BAD_TOOLS naming the tool", () => {

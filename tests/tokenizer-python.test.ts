@@ -15,6 +15,7 @@ const MODELS = [
   "bpe-1k-nobyte.model",
   "bpe-1k-verbatim.model",
   "bpe-1k-noescape.model",
+  "bpe-1k-keepspaces.model",
   "bpe-1k-unused.model",
 ];
 

@@ -290,7 +290,7 @@ describe("normalizeTools", () => {
       },
     ]);
     expect(t!.promptJson).toBe(
-      '{"description":"Start a countdown timer","name":"set_timer","parameters":{"type":"object","properties":{"duration":{"type":"string"}},"required":["duration"]}}',
+      '{"name":"set_timer","description":"Start a countdown timer","parameters":{"type":"object","properties":{"duration":{"type":"string"}},"required":["duration"]}}',
     );
   });
 });

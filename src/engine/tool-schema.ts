@@ -57,8 +57,9 @@ export interface NormalizedTool {
   /** How `parameters` was declared. */
   form: "json-schema" | "flat" | "none";
   /**
-   * The tool as the prompt shows it: Python's compact `json.dumps` of the declared object's name (in
-   * snake_case), description and parameters, in the declared key order, parameters as declared.
+   * The tool as the prompt shows it: Python's compact `json.dumps` of {"name": snake_case name,
+   * "description", "parameters"} in that order, description and parameters as declared (numbers keep their
+   * spelling; a missing description or parameters stays missing); other fields (examples, handler) are left out.
    */
   promptJson: string;
 }
@@ -298,7 +299,8 @@ export function normalizeParameters(parameters: unknown, toolName: string): { sc
   };
 }
 
-const PROMPT_KEYS = new Set(["name", "description", "parameters"]);
+/** The fields of a declaration the prompt shows, in the order it shows them (as training/datagen writes them). */
+const PROMPT_KEYS = ["name", "description", "parameters"] as const;
 
 /**
  * Validates tool declarations and normalises each (see the file header). `tools` comes from a plugin, an HTTP
@@ -345,8 +347,8 @@ export function normalizeTools(tools: unknown, limits: ToolLimits = {}): Normali
       throw new EngineError(`tool "${name}": description is ${kindOf(decl.description)}, not a string`, "BAD_TOOLS");
     }
     const { schema, form } = normalizeParameters(decl.parameters, name);
-    const shown: Record<string, unknown> = {};
-    for (const key of Object.keys(decl)) if (PROMPT_KEYS.has(key)) shown[key] = key === "name" ? modelName : decl[key];
+    const shown: Record<string, unknown> = { name: modelName };
+    for (const key of PROMPT_KEYS) if (key !== "name" && decl[key] !== undefined) shown[key] = decl[key];
     let promptJson: string;
     try {
       promptJson = pythonJsonDumps(shown);
