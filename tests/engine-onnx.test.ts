@@ -1,0 +1,186 @@
+// NeedleOnnxModel against the PyTorch reference: /usr/bin/python3 exports a small random model (fp32 and int8)
+// with training/export.py's code and dumps the reference's logits, retrieval embeddings and greedy tokens;
+// the graphs then run in real onnxruntime-node sessions. Skipped where /usr/bin/python3 lacks torch + onnx.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { argmax, greedyCached, greedyUncached } from "../src/engine/greedy.js";
+import { NeedleOnnxModel, type DecoderCache } from "../src/engine/onnx-model.js";
+import { EngineError } from "../src/engine/types.js";
+
+const PYTHON = "/usr/bin/python3";
+const ROOT = join(import.meta.dirname, "..");
+const TOKENIZER = join(ROOT, "tests", "fixtures", "tokenizer", "needle-8k.model");
+const hasTorch = spawnSync(PYTHON, ["-c", "import torch, onnx"], { stdio: "ignore" }).status === 0;
+
+interface RefCase { logits: number[][]; embedding: number[]; greedy: number[]; greedy_stopped: string }
+interface Ref { config: { vocab_size: number; eos_id: number }; cases: RefCase[] }
+
+function pythonReference(request: unknown): Ref {
+  const r = spawnSync(PYTHON, [join(ROOT, "training", "needle", "reference.py")], {
+    input: JSON.stringify(request), encoding: "utf8", maxBuffer: 256 << 20,
+  });
+  if (r.status !== 0) throw new Error(`reference.py failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as Ref;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+// Seeded ids in [6, V): no special tokens.
+function ids(n: number, seed: number, V: number): number[] {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return 6 + (s % (V - 6));
+  });
+}
+
+const V = 256; // the "tiny" shape
+// A random model with a tied embedding repeats its last token forever, so the greedy parity tests ban ids
+// already in the prefix (the reference does the same): every token then depends on the whole computation.
+const noRepeat = (row: Float32Array, prefix: readonly number[]) => {
+  for (const t of prefix) row[t] = -Infinity;
+};
+
+const CASES = [
+  { src: ids(13, 1, V), tgt: [1, 4, ...ids(9, 2, V)] },
+  { src: ids(1, 3, V), tgt: [1] },
+  { src: ids(61, 4, V), tgt: [1, 4, ...ids(30, 5, V)] },
+];
+
+describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny random model)", () => {
+  let dir: string;
+  let ref: Ref;
+  let fp32: NeedleOnnxModel;
+  let int8: NeedleOnnxModel;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "needle-onnx-"));
+    ref = pythonReference({
+      shape: "tiny", seed: 7, tokenizer: TOKENIZER,
+      export: [{ out: join(dir, "fp32"), quant: "fp32" }, { out: join(dir, "int8"), quant: "int8" }],
+      cases: CASES, greedy: { max_new: 24, no_repeat: true },
+    });
+    fp32 = await NeedleOnnxModel.load(join(dir, "fp32"));
+    int8 = await NeedleOnnxModel.load(join(dir, "int8"));
+  });
+
+  afterAll(async () => {
+    await fp32?.close();
+    await int8?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("fp32 logits and retrieval embedding match torch within 1e-3", async () => {
+    for (const [i, c] of CASES.entries()) {
+      const enc = await fp32.encode(c.src);
+      expect(enc.length).toBe(c.src.length);
+      expect(maxAbsDiff(enc.embedding, ref.cases[i]!.embedding)).toBeLessThan(1e-4);
+      const { logits } = await fp32.decode(enc, fp32.emptyCache(), c.tgt);
+      expect(logits.length).toBe(c.tgt.length);
+      for (let t = 0; t < c.tgt.length; t++) {
+        expect(maxAbsDiff(logits[t]!, ref.cases[i]!.logits[t]!)).toBeLessThan(1e-3);
+      }
+      expect(maxAbsDiff(await fp32.embed(c.src), enc.embedding)).toBeLessThan(1e-6);
+    }
+  });
+
+  test("cached decoding (one token per call, or runs of several) gives the uncached logits", async () => {
+    const c = CASES[2]!;
+    const enc = await fp32.encode(c.src);
+    const full = (await fp32.decode(enc, fp32.emptyCache(), c.tgt)).logits;
+    let cache: DecoderCache = fp32.emptyCache();
+    // 1 token, then runs of 3, 1, 5, ... to exercise n > 1 with a past
+    const runs = [1, 3, 1, 5, 2, 1, 4];
+    let t = 0;
+    for (let r = 0; t < c.tgt.length; r++) {
+      const n = Math.min(runs[r % runs.length]!, c.tgt.length - t);
+      const step = await fp32.decode(enc, cache, c.tgt.slice(t, t + n));
+      expect(step.cache.length).toBe(t + n);
+      for (let j = 0; j < n; j++) {
+        expect(maxAbsDiff(step.logits[j]!, full[t + j]!)).toBeLessThan(1e-4);
+        expect(maxAbsDiff(step.logits[j]!, ref.cases[2]!.logits[t + j]!)).toBeLessThan(1e-3);
+      }
+      cache = step.cache;
+      t += n;
+    }
+  });
+
+  test("greedy: cached == uncached == torch, token for token (fp32)", async () => {
+    for (const [i, c] of CASES.entries()) {
+      const enc = await fp32.encode(c.src);
+      const cached = await greedyCached(fp32, enc, { maxNewTokens: 24, processLogits: noRepeat });
+      const uncached = await greedyUncached(fp32, enc, { maxNewTokens: 24, processLogits: noRepeat });
+      expect(ref.cases[i]!.greedy.length).toBeGreaterThan(3);
+      expect(cached.tokens).toEqual(ref.cases[i]!.greedy);
+      expect(uncached.tokens).toEqual(cached.tokens);
+      expect(cached.stopped).toBe(ref.cases[i]!.greedy_stopped === "stop" ? "stop" : "length");
+    }
+  });
+
+  test("int8: cached == uncached greedy; logits close to fp32 with the same top-1 on most positions", async () => {
+    let positions = 0;
+    let agree = 0;
+    let worst = 0;
+    for (const c of CASES) {
+      const e8 = await int8.encode(c.src);
+      const e32 = await fp32.encode(c.src);
+      const cached = await greedyCached(int8, e8, { maxNewTokens: 24, processLogits: noRepeat });
+      const uncached = await greedyUncached(int8, e8, { maxNewTokens: 24, processLogits: noRepeat });
+      expect(cached.tokens.length).toBeGreaterThan(3);
+      expect(uncached.tokens).toEqual(cached.tokens);
+      const l8 = (await int8.decode(e8, int8.emptyCache(), c.tgt)).logits;
+      const l32 = (await fp32.decode(e32, fp32.emptyCache(), c.tgt)).logits;
+      for (let t = 0; t < c.tgt.length; t++) {
+        positions++;
+        worst = Math.max(worst, maxAbsDiff(l8[t]!, l32[t]!));
+        if (argmax(l8[t]!) === argmax(l32[t]!)) agree++;
+      }
+    }
+    expect(worst).toBeGreaterThan(0); // it is really quantised
+    expect(worst).toBeLessThan(0.5);
+    expect(agree / positions).toBeGreaterThan(0.9);
+  });
+
+  test("bad input is a BAD_INPUT EngineError and the model keeps working", async () => {
+    const enc = await fp32.encode([7, 8, 9]);
+    await expect(fp32.encode([])).rejects.toMatchObject({ code: "BAD_INPUT" });
+    await expect(fp32.encode([7, V])).rejects.toThrow(/token 1 is 256, not an id in \[0, 256\)/);
+    await expect(fp32.encode([7, 1.5])).rejects.toBeInstanceOf(EngineError);
+    await expect(fp32.encode(new Array(129).fill(7))).rejects.toThrow(/129 tokens, the model takes at most 128/);
+    await expect(fp32.decode(enc, fp32.emptyCache(), [-1])).rejects.toMatchObject({ code: "BAD_INPUT" });
+    const long = await fp32.decode(enc, fp32.emptyCache(), new Array(60).fill(9));
+    await expect(fp32.decode(enc, long.cache, [9, 9, 9, 9, 9])).rejects.toThrow(/exceed max_decoder_len 64/);
+    const ok = await fp32.decode(enc, long.cache, [9, 9, 9, 9]);
+    expect(ok.cache.length).toBe(64);
+    expect(ok.logits[3]!.every(Number.isFinite)).toBe(true);
+  });
+
+  test("a closed model refuses work", async () => {
+    const m = await NeedleOnnxModel.load(join(dir, "int8"));
+    await m.close();
+    await expect(m.encode([7])).rejects.toThrow(/closed/);
+  });
+
+  test("a graph that does not fit config.json is MODEL_INVALID naming the missing input", async () => {
+    const cfg = JSON.parse(readFileSync(join(dir, "fp32", "config.json"), "utf8"));
+    cfg.architecture.decoder_layers = 3;
+    const d = mkdtempSync(join(dir, "bad-"));
+    for (const f of ["encoder.onnx", "decoder.onnx", "tokenizer.model"]) copyFileSync(join(dir, "fp32", f), join(d, f));
+    writeFileSync(join(d, "config.json"), JSON.stringify(cfg));
+    await expect(NeedleOnnxModel.load(d)).rejects.toThrow(/graph has no output 'cross_k_2'/);
+    writeFileSync(join(d, "decoder.onnx"), "not a protobuf");
+    cfg.architecture.decoder_layers = 2;
+    writeFileSync(join(d, "config.json"), JSON.stringify(cfg));
+    await expect(NeedleOnnxModel.load(d)).rejects.toMatchObject({
+      code: "MODEL_INVALID", message: expect.stringMatching(/decoder\.onnx: onnxruntime cannot load the decoder graph/),
+    });
+  });
+});
