@@ -111,6 +111,13 @@ describe("config files and paths", () => {
     expect(c.pluginDirs).toEqual([join(dir, "plugins"), "/abs/plugins"]);
   });
 
+  it("without model.dir in the file, the model is the package's models/default", async () => {
+    const file = join(dir, "needled.yaml");
+    await writeFile(file, "http: {port: 1}\n");
+    const c = await loadConfig({ file, env: {} });
+    expect(c.model.dir).toBe(join(packageRoot(), "models", "default"));
+  });
+
   it("a missing --config file is an error naming it", async () => {
     await expect(loadConfig({ file: join(dir, "nope.yaml"), env: {} })).rejects.toThrow(/nope.yaml: cannot read the file \(no such file\)/);
   });

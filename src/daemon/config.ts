@@ -96,6 +96,8 @@ export function parseConfig(text: string, opts: LoadOptions = {}): NeedledConfig
   }
   const data = raw as Record<string, unknown>;
   applyOverrides(data, opts);
+  // Before ajv fills in defaults: was the model dir written in the file?
+  const modelDirGiven = hasKey(data, "model", "dir");
   const validate = validator();
   if (!validate(data)) {
     // The branches of an anyOf each report their own failure; the anyOf error itself says it better.
@@ -118,7 +120,7 @@ export function parseConfig(text: string, opts: LoadOptions = {}): NeedledConfig
   // The default model dir is the package's own; a dir given in a file is relative to that file.
   const modelDir = isAbsolute(model.dir)
     ? model.dir
-    : opts.file && hasKey(data, "model", "dir")
+    : opts.file && modelDirGiven
       ? fromFile(model.dir)
       : resolve(packageRoot(), model.dir);
 
@@ -162,9 +164,10 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** "HOST:PORT", "[v6]:PORT", ":PORT" or "PORT" -> parts; throws ConfigError naming the option. */
 export function parseHostPort(value: string, option = "--http"): { host?: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(value.trim());
+  const v = value.trim();
+  const m = /^(?:\[([^\]]+)\]:|([^:[\]]*):)?(\d{1,5})$/.exec(v);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
+  if (!m || port > 65535) {
     throw new ConfigError([`${option}: expected HOST:PORT (e.g. 127.0.0.1:8750), got "${value}"`]);
   }
   const host = m[1] ?? (m[2] || undefined);
