@@ -713,8 +713,14 @@ export class NumNode extends GNode {
     return new NumNode(spec, phase, this.neg, int, frac, expDigits, this.up!);
   }
 
+  /** "-0", "-0.00": negative zero is never written (it would be a dead end before an exponent, too). */
+  private negZero(): boolean {
+    return this.neg && /^0*$/.test(this.int + (this.frac ?? ""));
+  }
+
   /** The number text so far is complete and in range. */
   canEnd(): boolean {
+    if (this.negZero()) return false;
     switch (this.phase) {
       case NumPhase.Int0:
       case NumPhase.Int:
@@ -758,7 +764,7 @@ export class NumNode extends GNode {
             : this.with(NumPhase.Frac, this.int, this.frac + d);
         }
         if (b === DOT && this.phase !== NumPhase.Frac && !spec.integer) return this.with(NumPhase.Dot, this.int, "");
-        if ((b === 0x65 || b === 0x45) && expOk) return this.with(NumPhase.Exp, this.int, this.frac);
+        if ((b === 0x65 || b === 0x45) && expOk && !this.negZero()) return this.with(NumPhase.Exp, this.int, this.frac);
         return this.canEnd() ? this.up!.step(b) : null;
       }
       case NumPhase.Dot:

@@ -345,6 +345,8 @@ export function mergeSchemas(a: unknown, b: unknown): unknown {
 class Compiler {
   private specs = 0;
   private literalBytes = 0;
+  /** why parts of the schema admit no value, in compile order (for the error when the whole tool does) */
+  readonly unsat: { path: string; msg: string; next?: string }[] = [];
 
   constructor(
     private readonly tool: string,
@@ -359,6 +361,25 @@ class Compiler {
     if (++this.specs > this.limits.maxSpecs) {
       this.fail(path, `too large (more than ${this.limits.maxSpecs} sub-schemas)`);
     }
+  }
+
+  private note(path: string, msg: string, next?: string): void {
+    this.unsat.push({ path: path || "/", msg, ...(next !== undefined ? { next: next || "/" } : {}) });
+  }
+
+  /** Why the root admits no value: the chain of required properties down to the first cause. */
+  reason(): string | undefined {
+    const parts: string[] = [];
+    let p: string | undefined = "/";
+    while (p !== undefined && parts.length < 40) {
+      const at = p;
+      let hit: (typeof this.unsat)[number] | undefined;
+      for (const n of this.unsat) if (n.path === at) hit = n;
+      if (!hit) break;
+      parts.push(`${hit.path}: ${hit.msg}`);
+      p = hit.next;
+    }
+    return parts.length ? parts.join("; ") : undefined;
   }
 
   countLiteral(bytes: number, path: string): void {
@@ -471,6 +492,7 @@ class Compiler {
       const min = this.num(s, "minLength", path, "count") ?? 0;
       const max = this.num(s, "maxLength", path, "count") ?? Infinity;
       if (min <= max) branches.push(min === 0 && max === Infinity ? FREE_STRING_SPEC : { kind: "string", min, max });
+      else this.note(path, `minLength ${min} > maxLength ${max}`);
     }
     if (types.has("array")) {
       const a = this.arraySpec(s, path, depth);
@@ -505,7 +527,10 @@ class Compiler {
     tighten(maximum, false, false);
     tighten(exMax, true, false);
     const bounded = isBounded(range);
-    if (bounded && !rangeFeasible(range, integer)) return null;
+    if (bounded && !rangeFeasible(range, integer)) {
+      this.note(path, `no ${integer ? "integer" : "number"} (of at most 15 significant digits) lies in the range`);
+      return null;
+    }
     return { kind: "number", integer, range, bounded };
   }
 
@@ -529,7 +554,10 @@ class Compiler {
       }
     }
     if (!rest.sat) max = Math.min(max, prefix.length);
-    if (min > max) return null;
+    if (min > max) {
+      this.note(path, `minItems ${min} cannot be met (at most ${max} items are possible)`);
+      return null;
+    }
     return { kind: "array", prefix, rest: rest.sat ? rest : null, min, max };
   }
 
@@ -583,7 +611,11 @@ class Compiler {
     });
     for (const key of required as string[]) {
       const i = allKeys.indexOf(key);
-      if (!(avail[i >>> 5]! & (1 << (i & 31)))) return null; // a required key with no possible value
+      if (!(avail[i >>> 5]! & (1 << (i & 31)))) {
+        const sub = i < keys.length ? `${path}/properties/${escapePointer(key)}` : `${path}/additionalProperties`;
+        this.note(path, `required property ${JSON.stringify(key)} admits no value`, sub);
+        return null;
+      }
     }
     // props must be indexable by key index
     const byIndex: PropSpec[] = new Array(allKeys.length);
@@ -626,6 +658,7 @@ class Compiler {
       }
     }
     trie.finish();
+    if (trie.size === 1) this.note(path, "no enum/const value satisfies the schema's other keywords");
     return makeValueSpec(trie.size > 1 ? [{ kind: "literal", trie }] : []);
   }
 }
@@ -681,7 +714,10 @@ export function compileRoot(tools: readonly ToolSchema[], options: RootOptions =
     const schema = tool.schema === undefined ? { type: "object" } : tool.schema;
     if (schema !== true && !isRec(schema)) compiler.fail("", `must be an object (got ${describe(schema)})`);
     const spec = compiler.value(mergeSchemas(schema, { type: "object" }), "", 0, true);
-    if (!spec.sat) compiler.fail("", "the arguments schema admits no object: no call of this tool could be valid");
+    if (!spec.sat) {
+      const why = compiler.reason() ?? "it excludes objects";
+      compiler.fail("", `the arguments schema admits no object (${why}): no call of this tool could be valid`);
+    }
     args.push(spec);
     let shortest = Infinity;
     for (const sp of spellings(name)) {

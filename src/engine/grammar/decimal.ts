@@ -213,8 +213,11 @@ function sigDigits(int: string, frac: string): number {
  */
 export function prefixFeasible(p: NumberPrefix, r: Range, integer: boolean): boolean {
   const rr = p.neg ? mirror(r) : r;
-  // magnitudes are >= 0
-  const mag: Range = rr.lo && rr.lo.m >= 0n ? rr : { lo: ZERO, loX: false, hi: rr.hi, hiX: rr.hiX };
+  // magnitudes are >= 0; after '-' they are > 0 (negative zero is never written)
+  const mag: Range =
+    rr.lo && (rr.lo.m > 0n || (rr.lo.m === 0n && !p.neg))
+      ? rr
+      : { lo: ZERO, loX: p.neg, hi: rr.hi, hiX: rr.hiX };
   if (mag.hi && mag.lo && decCmp(mag.hi, mag.lo) < 0) return false;
   const S = SIG_DIGITS;
   if (p.int === "") {
