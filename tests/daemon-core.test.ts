@@ -1,0 +1,147 @@
+// The daemon's lifecycle in-process: engine problems, plugin start/stop, events, graceful stop.
+import { describe, it, expect } from "vitest";
+import { join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { startTestDaemon } from "./helpers/in-process.js";
+import { scriptedEngine } from "./helpers/scripted-engine.js";
+import { FIXTURE_PLUGINS } from "./helpers/daemon.js";
+import { definePlugin, type PluginContext } from "../src/plugins/api.js";
+import { EngineError, type ToolCaller } from "../src/engine/types.js";
+
+const echoDir = join(FIXTURE_PLUGINS, "echo");
+
+describe("engine problems", () => {
+  it("no engine: say answers ENGINE_UNAVAILABLE with the reason, direct calls still work", async () => {
+    const t = await startTestDaemon({
+      config: { plugin_dirs: [echoDir] },
+      engine: async () => {
+        throw new EngineError("models/default: config.json missing", "MODEL_MISSING");
+      },
+    });
+    try {
+      const a = await t.daemon.core.say({ text: "hello", device: "w", source: "test" });
+      expect(a).toMatchObject({ ok: false, say: "Sorry, my language model is not available.", error: { code: "ENGINE_UNAVAILABLE" } });
+      expect(a.error!.message).toContain("config.json missing");
+      expect((await t.daemon.core.call("fx_echo", { text: "ok" }, "w", "test")).ok).toBe(true);
+      const h = t.daemon.health();
+      expect(h.status).toBe("degraded");
+      expect(h.engine).toMatchObject({ ok: false, error: "models/default: config.json missing" });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("a prediction that fails is an ENGINE_ERROR reply, and the next one works", async () => {
+    let calls = 0;
+    const engine: ToolCaller = {
+      async predict() {
+        calls++;
+        if (calls === 1) throw new EngineError("input too long", "BAD_INPUT");
+        return { calls: [{ name: "fx_echo", arguments: { text: "back" } }], confidence: 0.9, ms: 1 };
+      },
+      async close() {},
+    };
+    const t = await startTestDaemon({ config: { plugin_dirs: [echoDir] }, engine: async () => engine });
+    try {
+      const a = await t.daemon.core.say({ text: "x", device: "w", source: "test" });
+      expect(a).toMatchObject({ ok: false, error: { code: "ENGINE_ERROR", message: "prediction failed: input too long" } });
+      expect((await t.daemon.core.say({ text: "x", device: "w", source: "test" })).say).toBe("back");
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("the engine is opened with the model dir and retrieval K from config, and closed on stop", async () => {
+    const engine = scriptedEngine({});
+    let opts: unknown;
+    const t = await startTestDaemon({
+      config: { model: { dir: "/opt/needle", retrieval_k: 3, threads: 2 } },
+      engine: async (o) => {
+        opts = o;
+        return engine;
+      },
+    });
+    expect(opts).toEqual({ modelDir: "/opt/needle", maxToolsInPrompt: 3, threads: 2 });
+    await t.close();
+    expect(engine.closed).toBe(true);
+  });
+});
+
+describe("plugin lifecycle and events", () => {
+  it("start() gets a context, stop() runs on shutdown, and the store is on disk afterwards", async () => {
+    const seen: string[] = [];
+    let ctx: PluginContext | undefined;
+    const plugin = definePlugin({
+      name: "life",
+      tools: [
+        {
+          name: "remember",
+          description: "Remember a word",
+          parameters: { type: "object", properties: { word: { type: "string" } }, required: ["word"] },
+          async handler(args, c) {
+            await c.store.set("word", args.word);
+            return { say: `remembered ${args.word}` };
+          },
+        },
+      ],
+      start(c) {
+        ctx = c;
+        seen.push("start");
+        c.signal.addEventListener("abort", () => seen.push("aborted"));
+      },
+      stop() {
+        seen.push("stop");
+      },
+    });
+    const t = await startTestDaemon({ plugins: [plugin], config: { plugins: { life: { colour: "green" } } } });
+    const stateDir = join(t.dir, "state");
+    expect(ctx!.config).toEqual({ colour: "green" });
+    expect((await t.daemon.core.call("remember", { word: "teapot" }, "w", "test")).say).toBe("remembered teapot");
+    await t.daemon.stop();
+    expect(seen).toEqual(["start", "aborted", "stop"]);
+    expect(JSON.parse(await readFile(join(stateDir, "plugins", "life", "store.json"), "utf8"))).toEqual({ word: "teapot" });
+    // After stop, requests are refused clearly.
+    expect((await t.daemon.core.call("remember", { word: "x" }, "w", "test")).error?.code).toBe("STOPPING");
+    await t.close();
+  });
+
+  it("malformed events from a plugin are dropped with a warning; good ones are logged", async () => {
+    const plugin = definePlugin({
+      name: "noisy",
+      tools: [
+        {
+          name: "emit",
+          description: "Emit events",
+          parameters: { type: "object", properties: {} },
+          handler(_a, c) {
+            c.notify(c.device, { type: "" } as never);
+            c.notify(c.device, { type: "x", say: 5 } as never);
+            c.notify(c.device, { type: "fine", say: "ok", data: { n: 1 } });
+            return { say: "done" };
+          },
+        },
+      ],
+    });
+    const t = await startTestDaemon({ plugins: [plugin] });
+    try {
+      await t.daemon.core.call("emit", {}, "w", "test");
+      expect(t.events.map((e) => e.event.type)).toEqual(["fine"]);
+      const warnings = t.lines.json().filter((l) => l.msg === "plugin sent an unusable event; dropped");
+      expect(warnings.map((w) => w.reason)).toEqual(['an event needs a non-empty string "type"', '"say" must be a string']);
+      expect(t.lines.json().some((l) => l.msg === "event" && l.event?.type === "fine" && l.device === "w")).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("stop() waits for calls in flight", async () => {
+    const t = await startTestDaemon({ config: { plugin_dirs: [echoDir] } });
+    const slow = t.daemon.core.call("fx_slow", { ms: 300 }, "w", "test");
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    await t.daemon.stop();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    expect(await slow).toMatchObject({ ok: true, say: "done after 300 ms" });
+    await t.close();
+  });
+});
