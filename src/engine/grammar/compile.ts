@@ -246,8 +246,14 @@ function arrayParts(s: Rec): { prefix: unknown[]; rest: unknown } {
   return { prefix: [], rest: has(s, "items") ? s.items : true };
 }
 
+/** Nesting beyond which merging gives up (a cyclic object from a plugin, say): the compiler reports depth. */
+const MAX_MERGE_DEPTH = 64;
+
+class MergeTooDeep extends Error {}
+
 /** The intersection of two schemas (allOf, and anyOf alternatives with the keywords beside them). */
-export function mergeSchemas(a: unknown, b: unknown): unknown {
+export function mergeSchemas(a: unknown, b: unknown, depth = 0): unknown {
+  if (depth > MAX_MERGE_DEPTH) throw new MergeTooDeep();
   if (a === false || b === false) return false;
   if (a === true || a === undefined) return b === undefined ? true : b;
   if (b === true || b === undefined) return a;
@@ -293,12 +299,12 @@ export function mergeSchemas(a: unknown, b: unknown): unknown {
       case "properties":
         if (isRec(av) && isRec(bv)) {
           const p: Rec = { ...av };
-          for (const k of Object.keys(bv)) p[k] = has(p, k) ? mergeSchemas(p[k], bv[k]) : bv[k];
+          for (const k of Object.keys(bv)) p[k] = has(p, k) ? mergeSchemas(p[k], bv[k], depth + 1) : bv[k];
           out.properties = p;
         }
         break;
       case "additionalProperties":
-        out.additionalProperties = av === false || bv === false ? false : mergeSchemas(av, bv);
+        out.additionalProperties = av === false || bv === false ? false : mergeSchemas(av, bv, depth + 1);
         break;
       case "items":
       case "additionalItems": {
@@ -306,15 +312,16 @@ export function mergeSchemas(a: unknown, b: unknown): unknown {
         const pb = arrayParts(y);
         const n = Math.max(pa.prefix.length, pb.prefix.length);
         if (n === 0) {
-          out.items = mergeSchemas(pa.rest, pb.rest);
+          out.items = mergeSchemas(pa.rest, pb.rest, depth + 1);
           delete out.additionalItems;
         } else {
           const items: unknown[] = [];
           for (let i = 0; i < n; i++) {
-            items.push(mergeSchemas(i < pa.prefix.length ? pa.prefix[i] : pa.rest, i < pb.prefix.length ? pb.prefix[i] : pb.rest));
+            const ea = i < pa.prefix.length ? pa.prefix[i] : pa.rest;
+            items.push(mergeSchemas(ea, i < pb.prefix.length ? pb.prefix[i] : pb.rest, depth + 1));
           }
           out.items = items;
-          out.additionalItems = mergeSchemas(pa.rest, pb.rest);
+          out.additionalItems = mergeSchemas(pa.rest, pb.rest, depth + 1);
         }
         break;
       }
@@ -322,7 +329,7 @@ export function mergeSchemas(a: unknown, b: unknown): unknown {
       case "oneOf":
         if (Array.isArray(av) && Array.isArray(bv)) {
           const prod: unknown[] = [];
-          for (const p of av) for (const q of bv) prod.push(mergeSchemas(p, q));
+          for (const p of av) for (const q of bv) prod.push(mergeSchemas(p, q, depth + 1));
           out[key] = prod;
         }
         break;
@@ -710,10 +717,18 @@ export function compileRoot(tools: readonly ToolSchema[], options: RootOptions =
     }
     if (seen.has(name)) throw new EngineError(`grammar: tool "${name}" is declared twice`, "BAD_TOOLS");
     seen.add(name);
-    const compiler = new Compiler(name, limits);
+    const compiler: Compiler = new Compiler(name, limits);
     const schema = tool.schema === undefined ? { type: "object" } : tool.schema;
     if (schema !== true && !isRec(schema)) compiler.fail("", `must be an object (got ${describe(schema)})`);
-    const spec = compiler.value(mergeSchemas(schema, { type: "object" }), "", 0, true);
+    let spec: ValueSpec;
+    try {
+      spec = compiler.value(mergeSchemas(schema, { type: "object" }), "", 0, true);
+    } catch (e) {
+      if (e instanceof EngineError) throw e;
+      // not JSON (a cyclic object, a BigInt, a getter that throws): report, never crash
+      const why = e instanceof MergeTooDeep || e instanceof RangeError ? `nested deeper than ${limits.maxDepth} levels` : String(e);
+      compiler.fail("", `cannot be compiled: ${why}`);
+    }
     if (!spec.sat) {
       const why = compiler.reason() ?? "it excludes objects";
       compiler.fail("", `the arguments schema admits no object (${why}): no call of this tool could be valid`);
