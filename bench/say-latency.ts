@@ -1,0 +1,153 @@
+// End-to-end `say` latency: a real daemon process (node dist/src/cli.js start) with the built-in plugins,
+// the default model and an embedded broker; each utterance goes HTTP POST /v1/say -> engine -> policy ->
+// handler -> reply (and, in a second pass, MQTT needled/<device>/say -> needled/<device>/reply).
+// The utterances are the `examples` of the built-in tools' declarations (tools/*/tools.json), never the
+// eval sets. Target: p50 <= 50 ms.
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt from "mqtt";
+
+export interface BenchResult {
+  name: string;
+  runs: number;
+  medianMs: number;
+  p95Ms: number;
+  note?: string;
+}
+
+export interface SayBenchOptions {
+  modelDir?: string;
+  /** Passes over all utterances after one warm-up pass. */
+  rounds?: number;
+}
+
+export async function runSayLatencyBench(root: string, opts: SayBenchOptions = {}): Promise<BenchResult[]> {
+  const modelDir = opts.modelDir ?? join(root, "models", "default");
+  const cli = join(root, "dist", "src", "cli.js");
+  if (!existsSync(join(modelDir, "config.json"))) throw new Error(`no model in ${modelDir} (train/export one first)`);
+  if (!existsSync(join(root, "dist", "src", "engine", "index.js"))) throw new Error("the engine (src/engine/index.ts) is not built");
+
+  const utterances = ["timers", "navigation", "smarthome"].flatMap((p) => {
+    const file = join(root, "tools", p, "tools.json");
+    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Array<{ examples?: string[] }>).flatMap((t) => t.examples ?? []) : [];
+  });
+  const rounds = opts.rounds ?? 5;
+
+  const dir = await mkdtemp(join(tmpdir(), "needled-bench-"));
+  const brokerPort = await freePort();
+  const config = [
+    `model: {dir: ${JSON.stringify(modelDir)}}`,
+    "http: {host: 127.0.0.1, port: 0}",
+    `mqtt: {broker: {host: 127.0.0.1, port: ${brokerPort}}}`,
+    `state_dir: ${JSON.stringify(join(dir, "state"))}`,
+    "log: {level: warn}",
+    "stdin: false",
+    "",
+  ].join("\n");
+  await writeFile(join(dir, "config.yaml"), config);
+  const proc = spawn(process.execPath, [cli, "start", "--config", join(dir, "config.yaml")], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  proc.stdout.on("data", (d) => (out += d));
+  proc.stderr.on("data", (d) => (out += d));
+  try {
+    const base = await waitReady(proc, () => out);
+    const results: BenchResult[] = [];
+
+    // HTTP: one warm-up pass, then timed rounds.
+    const post = async (text: string) => {
+      const res = await fetch(`${base}/v1/say`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text, device: "bench" }),
+      });
+      return (await res.json()) as { ms: number; say: string; confirm?: unknown };
+    };
+    for (const u of utterances) {
+      const a = await post(u);
+      if (a.confirm) await post("no"); // leave nothing pending
+    }
+    const client: number[] = [];
+    const server: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (const u of utterances) {
+        const t0 = performance.now();
+        const a = await post(u);
+        client.push(performance.now() - t0);
+        server.push(a.ms);
+        if (a.confirm) await post("no");
+      }
+    }
+    results.push(stats(`HTTP say round trip (${utterances.length} utterances x ${rounds})`, client));
+    results.push(stats("  of which in the daemon (text in -> reply out)", server));
+
+    // MQTT: the path a wearable uses.
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${brokerPort}`, { reconnectPeriod: 0 });
+    await c.subscribeAsync("needled/bench-mqtt/reply");
+    const replies: Array<(v: { confirm?: unknown }) => void> = [];
+    c.on("message", (_t, payload) => replies.shift()?.(JSON.parse(payload.toString())));
+    const say = (text: string) =>
+      new Promise<{ confirm?: unknown }>((resolve) => {
+        replies.push(resolve);
+        void c.publishAsync("needled/bench-mqtt/say", text);
+      });
+    const mq: number[] = [];
+    for (let r = 0; r < Math.max(1, Math.floor(rounds / 2)); r++) {
+      for (const u of utterances) {
+        const t0 = performance.now();
+        const a = await say(u);
+        mq.push(performance.now() - t0);
+        if (a.confirm) await say("no");
+      }
+    }
+    await c.endAsync();
+    results.push(stats("MQTT say -> reply round trip", mq));
+    return results;
+  } finally {
+    proc.kill("SIGTERM");
+    await new Promise((r) => proc.once("exit", r));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function stats(name: string, xs: number[]): BenchResult {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(s.length * q))]!;
+  return { name, runs: s.length, medianMs: at(0.5), p95Ms: at(0.95) };
+}
+
+function waitReady(proc: ReturnType<typeof spawn>, output: () => string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`daemon not ready after 60 s:\n${output()}`)), 60_000);
+    const check = () => {
+      const line = output()
+        .split("\n")
+        .find((l) => l.includes('"needled ready"'));
+      if (line) {
+        clearTimeout(t);
+        proc.stdout?.off("data", check);
+        resolve((JSON.parse(line) as { http: string }).http);
+      }
+    };
+    proc.stdout?.on("data", check);
+    proc.once("exit", (code) => {
+      clearTimeout(t);
+      reject(new Error(`daemon exited (${code}):\n${output()}`));
+    });
+    check();
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
