@@ -145,3 +145,43 @@ describe("plugin lifecycle and events", () => {
     await t.close();
   });
 });
+
+describe("extra channels", () => {
+  it("a channel factory gets the data path and the event bus, and is closed first on shutdown", async () => {
+    const order: string[] = [];
+    const { Daemon } = await import("../src/daemon/daemon.js");
+    const { parseConfig } = await import("../src/daemon/config.js");
+    const { createLogger } = await import("../src/daemon/log.js");
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const dir = await mkdtemp(join(tmpdir(), "needled-chan-"));
+    const config = parseConfig(
+      `http: {enabled: false}\nmqtt: {enabled: false}\nbuiltin_plugins: false\nplugin_dirs: [${JSON.stringify(echoDir)}]\nstate_dir: ${JSON.stringify(join(dir, "state"))}\n`,
+      { env: {} },
+    );
+    let reply: string | undefined;
+    const seenEvents: string[] = [];
+    const daemon = await Daemon.start({
+      config,
+      log: createLogger({ level: "silent" }),
+      engineFactory: async () => scriptedEngine({ "ping": { calls: [{ name: "fx_notify", arguments: { say: "pong" } }] } }),
+      channels: [
+        {
+          name: "fake-serial",
+          async start(ctx) {
+            order.push("start");
+            ctx.events.subscribe((e) => seenEvents.push(`${e.device}:${e.event.type}`));
+            reply = (await ctx.core.say({ text: "ping", device: "band-1", source: "serial" })).say;
+            return { close: () => void order.push("close") };
+          },
+        },
+      ],
+    });
+    expect(reply).toBe("sent");
+    expect(seenEvents).toEqual(["band-1:note", "undefined:broadcast"]);
+    await daemon.stop();
+    expect(order).toEqual(["start", "close"]);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+

@@ -137,6 +137,21 @@ describe("bad input at start-up", () => {
     expect((await a.http("GET", "/healthz")).status).toBe(200);
   });
 
+  it("a stale needled.pid (after a power cut, its pid now another program's) does not block the start", async () => {
+    const { spawn } = await import("node:child_process");
+    const sleeper = spawn("sleep", ["30"]);
+    try {
+      const first = await start();
+      await first.stop();
+      await writeFile(join(first.stateDir, "needled.pid"), `${sleeper.pid}\n`);
+      const d = await start({ dir: first.dir });
+      expect((await d.http("GET", "/healthz")).json.pid).toBe(d.proc.pid);
+      expect((await readFile(join(first.stateDir, "needled.pid"), "utf8")).trim()).toBe(String(d.proc.pid));
+    } finally {
+      sleeper.kill();
+    }
+  });
+
   it("a corrupt state file is moved aside and reported; the daemon starts on empty state", async () => {
     const first = await start({ config: { plugin_dirs: [join(FIXTURE_PLUGINS, "jobs")] } });
     await first.stop();

@@ -1,5 +1,6 @@
 // needled start [--config FILE] [--state-dir DIR] [--http HOST:PORT] [--mqtt URL]
 // Runs in the foreground (systemd-friendly); SIGTERM/SIGINT stop it gracefully, exit 0.
+import { channels } from "../channels/index.js";
 import { ConfigError, loadConfig } from "../daemon/config.js";
 import { Daemon, type EngineFactory } from "../daemon/daemon.js";
 import { createLogger } from "../daemon/log.js";
@@ -33,7 +34,7 @@ export async function run(argv: string[], io: Io, engineFactory?: EngineFactory)
 
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ config, log, ...(engineFactory ? { engineFactory } : {}) });
+    daemon = await Daemon.start({ config, log, channels, ...(engineFactory ? { engineFactory } : {}) });
   } catch (err) {
     if (err instanceof ConfigError) {
       log.error("cannot start", { error: err.message });

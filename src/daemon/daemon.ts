@@ -1,5 +1,6 @@
 // The daemon's lifecycle: state dir, broker, MQTT client, engine, plugins, schedulers, channels; and the
 // graceful way back down (stop intake, finish in-flight calls, stop plugins, flush state, close broker).
+import { readFileSync } from "node:fs";
 import { mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ToolCaller } from "../engine/types.js";
@@ -36,8 +37,25 @@ export interface DaemonOptions {
   engineFactory?: EngineFactory;
   /** Plugins given as objects, loaded after the discovered ones (embedding, tests). */
   plugins?: PluginDefinition[];
+  /** More channels to run with the daemon (a serial link, a microphone ...); see src/channels/index.ts. */
+  channels?: ChannelFactory[];
   /** Streams for the stdin channel (default process stdin/stdout). */
   stdio?: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream };
+}
+
+/** What a channel gets: the data path in (core.say), events out, the shared MQTT client, config, log. */
+export interface ChannelContext {
+  core: Core;
+  events: EventBus;
+  config: NeedledConfig;
+  log: DaemonLogger;
+  mqtt?: SharedMqttClient;
+}
+
+/** Starts a channel; returns how to stop it (called first on shutdown: no new work). */
+export interface ChannelFactory {
+  name: string;
+  start(ctx: ChannelContext): Promise<{ close(): Promise<void> | void } | undefined>;
 }
 
 export interface PluginHealth {
@@ -89,6 +107,7 @@ export class Daemon {
   private http: HttpChannel | undefined;
   private mqttChannel: MqttChannel | undefined;
   private stdin: StdinChannel | undefined;
+  private readonly extraChannels: Array<{ name: string; close(): Promise<void> | void }> = [];
   private keepAlive: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
@@ -207,6 +226,16 @@ export class Daemon {
         output: this.opts.stdio?.output ?? process.stdout,
       });
     }
+    for (const factory of this.opts.channels ?? []) {
+      const ch = await factory.start({
+        core: this.core,
+        events: this.events,
+        config,
+        log: log.child({ channel: factory.name }),
+        ...(this.mqtt ? { mqtt: this.mqtt } : {}),
+      });
+      if (ch) this.extraChannels.push({ name: factory.name, close: () => ch.close() });
+    }
     log.info("needled ready", {
       http: this.http?.url,
       mqtt: this.mqtt ? this.mqtt.status().url : "disabled",
@@ -234,7 +263,7 @@ export class Daemon {
     // One daemon per state directory: a live pid in needled.pid means another one owns it.
     const pidFile = join(dir, "needled.pid");
     const other = Number((await readFile(pidFile, "utf8").catch(() => "")).trim());
-    if (Number.isInteger(other) && other > 0 && other !== process.pid && isAlive(other)) {
+    if (Number.isInteger(other) && other > 0 && other !== process.pid && isNeedled(other)) {
       throw new ConfigError([`state_dir: ${dir} is in use by another needled (pid ${other})`]);
     }
     await writeFile(pidFile, `${process.pid}\n`);
@@ -369,6 +398,11 @@ export class Daemon {
     log.info("stopping", { inflight: this.core.busy });
     // 1. No new work: channels stop taking requests (HTTP answers 503 while closing).
     this.stdin?.close();
+    for (const ch of this.extraChannels.reverse()) {
+      await Promise.resolve()
+        .then(() => ch.close())
+        .catch((err) => log.warn("channel close failed", { channel: ch.name, error: String(err) }));
+    }
     await this.mqttChannel?.close().catch((err) => log.warn("mqtt channel close failed", { error: String(err) }));
     const httpClosed = this.http?.close().catch((err) => log.warn("http close failed", { error: String(err) }));
     // 2. Calls in flight finish (bounded).
@@ -397,12 +431,18 @@ export class Daemon {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Is `pid` a running needled? (After a power cut the pid in needled.pid may belong to anything.) */
+function isNeedled(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return /needled|cli\.js/.test(cmdline);
+  } catch {
+    return true; // no /proc: trust the pid
   }
 }
 
