@@ -132,6 +132,9 @@ describe("grammar: numbers", () => {
     expect(i.ok("-7")).toBe(true);
     expect(i.prefix("4.")).toBe(false);
     expect(i.prefix("4e")).toBe(false);
+    expect(i.prefix("-0")).toBe(false); // it could only end as negative zero
+    expect(n.prefix("-0.")).toBe(true);
+    expect(n.prefix("-0e")).toBe(false);
   });
 
   it("allows a digit only when some completion lands in range, and ends only in range", () => {

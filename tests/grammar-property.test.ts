@@ -88,6 +88,38 @@ describe("grammar properties (random schemas)", () => {
     expect(checked).toBeGreaterThan(1000);
   });
 
+  it("numbers: every prefix up to 4 bytes (3 unbounded) can still be completed (no dead ends), bounded or not", () => {
+    const ALPHABET = [..."-0123456789.eE+"].map((c) => c.charCodeAt(0));
+    let explored = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const r = rng(25_000 + seed);
+      const schema = pick(r, ["integer", "number"]) === "integer" ? { type: "integer" } : { type: "number" };
+      if (r() < 0.7) Object.assign(schema, randomSchema(r, 0), { type: schema.type });
+      let g: ToolGrammar;
+      try {
+        g = ToolGrammar.compile([{ name: "t", schema: { type: "object", properties: { v: schema }, required: ["v"] } }]);
+      } catch {
+        continue;
+      }
+      const start = g.advanceBytes(g.startState(), enc.encode('[{"name":"t","arguments":{"v":'))!;
+      const explore = (s: typeof start, text: string, depth: number): void => {
+        explored++;
+        let alive = s.step(0x7d) !== null;
+        for (const b of ALPHABET) {
+          const n = s.step(b);
+          if (n === null) continue;
+          alive = true;
+          if (depth > 0) explore(n, text + String.fromCharCode(b), depth - 1);
+        }
+        if (!alive) throw new Error(`seed ${seed}: dead end after ${text} in ${JSON.stringify(schema)}`);
+      };
+      // unbounded numbers branch widely and have no range logic: three bytes are enough for them
+      const bounded = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].some((k) => k in schema);
+      explore(start, "", bounded ? 4 : 3);
+    }
+    expect(explored).toBeGreaterThan(5_000);
+  });
+
   it("bounded numbers: accepted exactly when ajv accepts", () => {
     let n = 0;
     for (let seed = 1; seed <= 300; seed++) {

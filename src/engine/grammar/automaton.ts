@@ -709,6 +709,8 @@ export class NumNode extends GNode {
       if (!prefixFeasible({ neg: this.neg, int, frac }, spec.range, spec.integer)) return null;
     } else if (int.length > MAX_FREE_DIGITS || (frac !== null && frac.length > MAX_FREE_DIGITS)) {
       return null;
+    } else if (this.neg && spec.integer && int === "0") {
+      return null; // "-0" could only end as negative zero
     }
     return new NumNode(spec, phase, this.neg, int, frac, expDigits, this.up!);
   }

@@ -100,6 +100,17 @@ function plainChars(bytes: Uint8Array): number {
 export interface VocabularyOptions {
   /** id of the end-of-sequence token (Needle: 1) */
   eosId: number;
+  /**
+   * ids the grammar must never allow although they have a spelling: user-defined symbols such as
+   * `<tool_call>` and `<tools>` (pieceBytes gives their text). Tokens with no bytes are never allowed anyway.
+   */
+  disallowIds?: Iterable<number>;
+}
+
+/** What the grammar needs from a tokenizer (src/engine/sentencepiece.ts provides it). */
+export interface TokenizerLike {
+  readonly vocabSize: number;
+  pieceBytes(id: number): Uint8Array;
 }
 
 export class Vocabulary {
@@ -121,13 +132,19 @@ export class Vocabulary {
    *   grammar never allows except eos)
    */
   constructor(pieces: readonly Uint8Array[], options: VocabularyOptions) {
+    if (Array.isArray(pieces) && pieces.some((p) => !(p instanceof Uint8Array))) {
+      throw new EngineError("grammar: every token spelling must be a Uint8Array", "BAD_INPUT");
+    }
     if (!Array.isArray(pieces) || pieces.length === 0) throw new EngineError("grammar: empty vocabulary", "BAD_INPUT");
     if (!Number.isInteger(options.eosId) || options.eosId < 0 || options.eosId >= pieces.length) {
       throw new EngineError(`grammar: eos id ${options.eosId} is outside the vocabulary`, "BAD_INPUT");
     }
     this.size = pieces.length;
     this.eosId = options.eosId;
-    this.pieces = pieces;
+    const disallowed = new Set(options.disallowIds ?? []);
+    const empty = new Uint8Array(0);
+    this.pieces = disallowed.size ? pieces.map((p, id) => (disallowed.has(id) ? empty : p)) : pieces;
+    pieces = this.pieces;
     this.plain = new Uint8Array(this.size);
     this.nChars = new Int32Array(this.size);
     this.plainBits = new Uint32Array((this.size + 31) >>> 5);
@@ -150,5 +167,12 @@ export class Vocabulary {
     const notEos = (id: number): boolean => id !== this.eosId;
     this.trie = new TokenTrie(pieces, notEos);
     this.nonPlainTrie = new TokenTrie(pieces, (id) => notEos(id) && this.plain[id] === 0);
+  }
+
+  /** The vocabulary of a tokenizer: every id's pieceBytes, with `disallowIds` (user symbols) left out. */
+  static fromTokenizer(tokenizer: TokenizerLike, options: VocabularyOptions): Vocabulary {
+    const pieces: Uint8Array[] = [];
+    for (let id = 0; id < tokenizer.vocabSize; id++) pieces.push(tokenizer.pieceBytes(id));
+    return new Vocabulary(pieces, options);
   }
 }
