@@ -115,6 +115,7 @@ describe("tools and doctor", () => {
     const r = await runCli(["tools", "--config", cfg]);
     expect(r.stdout).toMatch(/^fx_echo\s+\[fx-echo\]\s+Repeat the text {2}\(text\*, times\)$/m);
     expect(r.stdout).toMatch(/^fx_unlock .*\[sensitive\]$/m);
+    expect(r.stdout).toMatch(/^fx_open_cover .*\[sensitive: depends on arguments\]$/m);
     expect(r.stderr).toMatch(/skipped .*broken-decl\/index.js: tool "bad-name"/);
     expect(r.code).toBe(1);
     const json = JSON.parse((await runCli(["tools", "--config", cfg, "--json"])).stdout);

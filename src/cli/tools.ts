@@ -30,7 +30,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const params = Object.keys((t.parameters.properties as object | undefined) ?? {});
       const req = new Set((t.parameters.required as string[] | undefined) ?? []);
       const args = params.map((p) => (req.has(p) ? `${p}*` : p)).join(", ");
-      io.out(`${t.name.padEnd(18)} ${`[${t.plugin}]`.padEnd(13)} ${t.description}${args ? `  (${args})` : ""}${t.sensitive ? "  [sensitive]" : ""}`);
+      io.out(`${t.name.padEnd(18)} ${`[${t.plugin}]`.padEnd(13)} ${t.description}${args ? `  (${args})` : ""}${t.sensitive === "depends" ? "  [sensitive: depends on arguments]" : t.sensitive ? "  [sensitive]" : ""}`);
     }
     for (const f of failures) io.err(`skipped ${f.source}: ${f.reason}`);
   }
