@@ -232,7 +232,7 @@ def fill_template(text: str, names: list[str], slots: dict, rng: random.Random):
         if arg in spans:
             spans[arg] = (spans[arg][0], e)
             values.pop(arg, None)
-        elif isinstance(val, str) and val == surf:
+        elif isinstance(val, str) and val == surf and not getattr(slots[n][1], "enum", None):
             spans[arg] = (s, e)
         else:
             values[arg] = val
@@ -274,6 +274,10 @@ def style_sample(query: str, args: dict, rng: random.Random, imperative: bool, q
             new_args[k] = v
     if kind == "typed":
         q2 = finish_typed(q2, rng, question)
+        for k, v in new_args.items():
+            if (span_args is None or k in span_args) and isinstance(v, str) and v not in q2 \
+                    and q2.startswith(v[:1].upper() + v[1:]):
+                new_args[k] = v[:1].upper() + v[1:]  # the span as typed, capital included
     return q2, new_args
 
 

@@ -1,0 +1,132 @@
+"""Tokenised training data: JSONL samples -> cached arrays -> length-bucketed batches."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import random
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from needle_prompt import ROLE_WEIGHTS, encode_answer, encode_prompt, encode_retrieval, tool_text
+
+
+@dataclass
+class Dataset:
+    enc: list[np.ndarray]        # encoder ids (int16)
+    dec_in: list[np.ndarray]     # decoder input ids
+    tgt: list[np.ndarray]        # targets
+    roles: list[np.ndarray]      # role per target token (int8)
+    rq: list[np.ndarray | None]  # retrieval: query ids alone (None for negatives)
+    rt: list[int]                # retrieval: index into tool_texts (-1 for none)
+    tool_ids: list[np.ndarray]   # token ids of each distinct tool text
+    tool_texts: list[str]
+
+    def __len__(self) -> int:
+        return len(self.enc)
+
+
+def _file_key(path: str, tok: str) -> str:
+    h = hashlib.sha1()
+    for p in (path, tok):
+        st = os.stat(p)
+        h.update(f"{os.path.abspath(p)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def tokenize_file(path: str, sp, tok_path: str, cache_dir: str | None = None, limit: int | None = None,
+                  log=sys.stderr) -> Dataset:
+    key = _file_key(path, tok_path) + (f"-{limit}" if limit else "")
+    cache = os.path.join(cache_dir, f"{os.path.basename(path)}.{key}.pkl") if cache_dir else None
+    if cache and os.path.exists(cache):
+        with open(cache, "rb") as f:
+            return pickle.load(f)
+    t0 = time.time()
+    ds = Dataset([], [], [], [], [], [], [], [])
+    tool_index: dict[str, int] = {}
+    with open(path) as f:
+        for i, line in enumerate(f):
+            if limit and i >= limit:
+                break
+            s = json.loads(line)
+            ds.enc.append(np.asarray(encode_prompt(sp, s["query"], s["tools"]), dtype=np.int16))
+            di, tg, ro = encode_answer(sp, s["answer"])
+            ds.dec_in.append(np.asarray(di, dtype=np.int16))
+            ds.tgt.append(np.asarray(tg, dtype=np.int16))
+            ds.roles.append(np.asarray(ro, dtype=np.int8))
+            if s.get("retrieval"):
+                tt = tool_text(s["retrieval"])
+                j = tool_index.get(tt)
+                if j is None:
+                    j = tool_index[tt] = len(ds.tool_texts)
+                    ds.tool_texts.append(tt)
+                    ds.tool_ids.append(np.asarray(encode_retrieval(sp, tt), dtype=np.int16))
+                ds.rq.append(np.asarray(encode_retrieval(sp, s["query"]), dtype=np.int16))
+                ds.rt.append(j)
+            else:
+                ds.rq.append(None)
+                ds.rt.append(-1)
+            if (i + 1) % 50000 == 0:
+                print(f"tokenized {i + 1} samples ({time.time() - t0:.0f}s)", file=log, flush=True)
+    if cache:
+        os.makedirs(cache_dir, exist_ok=True)
+        tmp = cache + f".tmp{os.getpid()}"
+        with open(tmp, "wb") as f:
+            pickle.dump(ds, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cache)
+    return ds
+
+
+def make_batches(ds: Dataset, seed: int, epoch: int, max_tokens: int, max_batch: int) -> list[list[int]]:
+    """Shuffle, sort within large chunks by encoder length, cut into batches of at most max_tokens padded
+    encoder tokens, shuffle the batches."""
+    rng = random.Random(seed * 1000 + epoch)
+    idx = list(range(len(ds)))
+    rng.shuffle(idx)
+    chunk = max_batch * 64
+    batches = []
+    for c in range(0, len(idx), chunk):
+        part = sorted(idx[c:c + chunk], key=lambda i: len(ds.enc[i]))
+        cur: list[int] = []
+        longest = 0
+        for i in part:
+            n = len(ds.enc[i])
+            if cur and (max(longest, n) * (len(cur) + 1) > max_tokens or len(cur) >= max_batch):
+                batches.append(cur)
+                cur, longest = [], 0
+            cur.append(i)
+            longest = max(longest, n)
+        if cur:
+            batches.append(cur)
+    rng.shuffle(batches)
+    return batches
+
+
+def _pad(seqs: list[np.ndarray], value: int = 0) -> torch.Tensor:
+    n = max(len(s) for s in seqs)
+    out = np.full((len(seqs), n), value, dtype=np.int64)
+    for i, s in enumerate(seqs):
+        out[i, :len(s)] = s
+    return torch.from_numpy(out)
+
+
+def collate(ds: Dataset, batch: list[int], max_pairs: int = 32) -> dict:
+    enc = _pad([ds.enc[i] for i in batch])
+    dec_in = _pad([ds.dec_in[i] for i in batch])
+    tgt = _pad([ds.tgt[i] for i in batch], -100)
+    roles = _pad([ds.roles[i] for i in batch])
+    w = torch.tensor(ROLE_WEIGHTS, dtype=torch.float32)[roles] * (tgt != -100)
+    out = {"enc": enc, "enc_mask": enc != 0, "dec_in": dec_in, "tgt": tgt, "w": w}
+    pairs = [i for i in batch if ds.rt[i] >= 0][:max_pairs]
+    if len(pairs) >= 2:
+        tools = sorted({ds.rt[i] for i in pairs})
+        col = {t: k for k, t in enumerate(tools)}
+        out["rq"] = _pad([ds.rq[i] for i in pairs])
+        out["rt"] = _pad([ds.tool_ids[t] for t in tools])
+        out["r_label"] = torch.tensor([col[ds.rt[i]] for i in pairs])
+    return out

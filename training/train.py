@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""Train Needle on generated data, on the CPU.
+
+  /usr/bin/python3 training/train.py --data training/data/train.jsonl --val training/data/val.jsonl \
+      --tokenizer training/runs/tok/needle.model --run training/runs/main [--resume] [--hours 4]
+
+Loss: token cross-entropy weighted by role (argument values 4, tool names 2, argument keys 1.5, structure 1)
++ z-loss + 0.1 x contrastive retrieval loss (query vs the JSON of the tool it calls, temperature exp(log_temp)).
+AdamW, warmup then constant then a final decay (the last --decay-frac of the steps), bf16 autocast
+(fp32 weights and norms). A checkpoint (`RUN/last.pt`, the format training/export.py reads) is written every
+--ckpt-minutes and at the end; `--resume` continues from it (data position, optimiser, schedule).
+The loop only looks at wall time between steps, so SIGSTOP/SIGCONT pauses do no harm.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import signal
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402
+import sentencepiece as spm  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from needle.checkpoint import save_checkpoint  # noqa: E402
+from needle.model import Needle, NeedleConfig  # noqa: E402
+from needle_data import collate, make_batches, tokenize_file  # noqa: E402
+
+DEFAULT_SHAPE = dict(d_model=256, num_heads=8, num_kv_heads=4, head_dim=32, encoder_layers=6, decoder_layers=4)
+
+
+def log(msg: str) -> None:
+    print(time.strftime("%H:%M:%S ") + msg, flush=True)
+
+
+def bar(frac: float, width: int = 24) -> str:
+    n = int(round(frac * width))
+    return "[" + "#" * n + "." * (width - n) + "]"
+
+
+def lr_at(step: int, total: int, peak: float, warmup: int, decay_frac: float, floor: float = 0.05) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    decay_start = int(total * (1 - decay_frac))
+    if step < decay_start:
+        return peak
+    t = min(1.0, (step - decay_start) / max(1, total - decay_start))
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def losses(model: Needle, b: dict, bf16: bool, zloss_w: float, con_w: float):
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        enc = model.encode(b["enc"], b["enc_mask"])
+        logits = model.decode(b["dec_in"], enc, b["enc_mask"])
+    logits = logits.float()
+    V = logits.shape[-1]
+    tgt = b["tgt"]
+    ce = F.cross_entropy(logits.view(-1, V), tgt.view(-1), ignore_index=-100, reduction="none").view(tgt.shape)
+    w = b["w"]
+    tok = (ce * w).sum() / w.sum()
+    valid = (tgt != -100).float()
+    z = torch.logsumexp(logits, -1)
+    zl = (z.pow(2) * valid).sum() / valid.sum()
+    with torch.no_grad():
+        acc = ((logits.argmax(-1) == tgt).float() * valid).sum() / valid.sum()
+    total = tok + zloss_w * zl
+    con = torch.zeros(())
+    if con_w > 0 and "rq" in b:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            eq = model.embed_text(b["rq"], b["rq"] != 0).float()
+            et = model.embed_text(b["rt"], b["rt"] != 0).float()
+        scale = torch.exp(-model.log_temp)
+        sims = eq @ et.t() * scale
+        lab = b["r_label"]
+        con_q = F.cross_entropy(sims, lab)
+        # tool -> query direction: the queries of a tool are all positives; use the mean over them
+        pos = F.one_hot(lab, et.shape[0]).t().float()  # [tools, queries]
+        lt = torch.log_softmax(sims.t(), -1)
+        con_t = -(lt * pos).sum(-1).div(pos.sum(-1).clamp_min(1)).mean()
+        con = 0.5 * (con_q + con_t)
+        total = total + con_w * con
+    return total, {"tok": float(tok), "z": float(zl), "con": float(con), "acc": float(acc)}
+
+
+@torch.no_grad()
+def validate(model: Needle, ds, bf16: bool, n_batches: int = 20) -> dict:
+    """Teacher-forced loss, token accuracy and whole-answer exactness on generated validation data."""
+    model.eval()
+    batches = make_batches(ds, 12345, 0, 6000, 48)[:n_batches]
+    tok = acc = 0.0
+    exact = count = 0
+    for bi in batches:
+        b = collate(ds, bi)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(b["enc"], b["enc_mask"], b["dec_in"])
+        logits = logits.float()
+        tgt, w = b["tgt"], b["w"]
+        ce = F.cross_entropy(logits.view(-1, logits.shape[-1]), tgt.view(-1), ignore_index=-100,
+                             reduction="none").view(tgt.shape)
+        tok += float((ce * w).sum() / w.sum())
+        valid = tgt != -100
+        pred = logits.argmax(-1)
+        acc += float(((pred == tgt) & valid).sum() / valid.sum())
+        exact += int(((pred == tgt) | ~valid).all(-1).sum())
+        count += len(bi)
+    model.train()
+    k = max(1, len(batches))
+    return {"val_tok": tok / k, "val_acc": acc / k, "val_exact_tf": exact / max(1, count)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--val", required=True)
+    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--run", required=True, help="run directory (checkpoints, cache)")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--shape", default=json.dumps(DEFAULT_SHAPE), help="JSON of NeedleConfig fields")
+    ap.add_argument("--hours", type=float, default=4.0, help="wall-time budget (the schedule is sized from it)")
+    ap.add_argument("--total-steps", type=int, default=0, help="planned steps (0: estimate from --hours)")
+    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--decay-frac", type=float, default=0.2)
+    ap.add_argument("--weight-decay", type=float, default=0.01)
+    ap.add_argument("--max-tokens", type=int, default=6000, help="padded encoder tokens per batch")
+    ap.add_argument("--max-batch", type=int, default=48)
+    ap.add_argument("--zloss", type=float, default=1e-4)
+    ap.add_argument("--contrastive", type=float, default=0.1)
+    ap.add_argument("--no-bf16", action="store_true")
+    ap.add_argument("--ckpt-minutes", type=float, default=10.0)
+    ap.add_argument("--val-every", type=int, default=500)
+    ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N training samples")
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    bf16 = not args.no_bf16
+    os.makedirs(args.run, exist_ok=True)
+    ckpt_path = os.path.join(args.run, "last.pt")
+
+    sp = spm.SentencePieceProcessor(model_file=args.tokenizer)
+    cache = os.path.join(args.run, "cache")
+    log(f"tokenizing {args.data} ...")
+    ds = tokenize_file(args.data, sp, args.tokenizer, cache, args.limit or None)
+    val = tokenize_file(args.val, sp, args.tokenizer, cache)
+    log(f"train {len(ds)} samples, val {len(val)}; {len(ds.tool_texts)} distinct retrieval tools")
+
+    state = None
+    if args.resume and os.path.exists(ckpt_path):
+        state = torch.load(ckpt_path, map_location="cpu")
+        cfg = NeedleConfig.from_dict(state["config"])
+    else:
+        cfg = NeedleConfig(**{**json.loads(args.shape), "vocab_size": sp.get_piece_size()})
+    model = Needle(cfg)
+    n_params = sum(p.numel() for p in model.parameters())
+    log(f"model {json.dumps({k: v for k, v in cfg.to_dict().items() if k in DEFAULT_SHAPE})} params {n_params / 1e6:.2f}M")
+
+    decay, no_decay = [], []
+    for n, p in model.named_parameters():
+        (decay if (n.endswith("_proj") or n.endswith("_kernel")) else no_decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
+    step, epoch, pos = 0, 0, 0
+    total_steps = args.total_steps
+    elapsed_before = 0.0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        step, epoch, pos = state["step"], state["epoch"], state["pos"]
+        elapsed_before = state.get("elapsed", 0.0)
+        if not total_steps:
+            total_steps = state.get("total_steps", 0)
+        log(f"resumed at step {step} (epoch {epoch}, batch {pos}, {elapsed_before / 3600:.2f} h trained)")
+
+    batches = make_batches(ds, args.seed, epoch, args.max_tokens, args.max_batch)
+    stop = {"flag": False}
+
+    def on_term(signum, frame):
+        stop["flag"] = True
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+
+    def save():
+        save_checkpoint(ckpt_path, model, optimizer=opt.state_dict(), step=step, epoch=epoch, pos=pos,
+                        total_steps=total_steps, elapsed=elapsed_before + (time.time() - t_start),
+                        args=vars(args))
+
+    model.train()
+    t_start = time.time()
+    last_ckpt = time.time()
+    win = {"tok": 0.0, "z": 0.0, "con": 0.0, "acc": 0.0, "n": 0, "samples": 0, "t": time.time()}
+    budget = args.hours * 3600
+    while not stop["flag"]:
+        if pos >= len(batches):
+            epoch += 1
+            pos = 0
+            batches = make_batches(ds, args.seed, epoch, args.max_tokens, args.max_batch)
+        b = collate(ds, batches[pos])
+        if not total_steps and step >= 50:
+            # size the schedule from the measured speed and the wall-time budget
+            rate = (step - (state["step"] if state else 0)) / max(1.0, time.time() - t_start)
+            total_steps = int(step + rate * (budget - elapsed_before - (time.time() - t_start)))
+            log(f"planned total steps: {total_steps} ({rate:.2f} steps/s)")
+        lr = lr_at(step, total_steps or 10 ** 9, args.lr, args.warmup, args.decay_frac)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        loss, m = losses(model, b, bf16, args.zloss, args.contrastive)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        with torch.no_grad():
+            model.log_temp.clamp_(math.log(0.01), math.log(1.0))
+        step += 1
+        pos += 1
+        for k in ("tok", "z", "con", "acc"):
+            win[k] += m[k]
+        win["n"] += 1
+        win["samples"] += len(batches[pos - 1])
+        if step % args.log_every == 0:
+            dt = time.time() - win["t"]
+            n = win["n"]
+            frac = step / total_steps if total_steps else 0.0
+            el = elapsed_before + time.time() - t_start
+            log(f"{bar(frac)} step {step}/{total_steps or '?'} ep {epoch} loss {win['tok'] / n:.4f} acc {win['acc'] / n:.3f} "
+                f"z {win['z'] / n:.1f} con {win['con'] / n:.3f} lr {lr:.2e} gn {float(gn):.2f} "
+                f"{win['samples'] / dt:.1f} samp/s elapsed {el / 3600:.2f}h")
+            win = {"tok": 0.0, "z": 0.0, "con": 0.0, "acc": 0.0, "n": 0, "samples": 0, "t": time.time()}
+        if step % args.val_every == 0:
+            v = validate(model, val, bf16)
+            log("val " + json.dumps({k: round(x, 4) for k, x in v.items()}) + f" step {step}")
+        if time.time() - last_ckpt > args.ckpt_minutes * 60:
+            save()
+            last_ckpt = time.time()
+            log(f"checkpoint {ckpt_path} (step {step})")
+        if total_steps and step >= total_steps:
+            break
+    save()
+    log(f"saved {ckpt_path} at step {step}; {'stopped by signal' if stop['flag'] else 'done'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
