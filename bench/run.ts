@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { engineSpeed, pauseTraining } from "./engine-speed.js";
 import { runSayLatencyBench, type BenchResult } from "./say-latency.js";
 import { runTokenizerBench } from "./tokenizer.js";
+import { runGrammarBench } from "./grammar-speed.js";
 
 type Log = (line: string) => void;
 
@@ -22,6 +23,7 @@ const print = (log: Log, results: BenchResult[]) => {
 
 const sections: Section[] = [
   { name: "tokenizer", run: (root, log) => print(log, runTokenizerBench(root)) },
+  { name: "grammar", run: async (root, log) => print(log, await runGrammarBench(root)) },
   { name: "say-latency", run: async (root, log) => print(log, await runSayLatencyBench(root)) },
   { name: "engine-speed", run: async (_root, log) => void (await engineSpeed({ log })) },
 ];
