@@ -181,6 +181,7 @@ export class TokenGrammar {
    * TOP_K candidates are all disallowed. Null only if nothing is allowed, which a compiled grammar never does.
    */
   pickGreedy(state: GrammarState, logits: Float32Array): PickResult | null {
+    if (state.isFinal()) return { token: this.vocab.eosId, state }; // eos is all that is left
     const n = Math.min(logits.length, this.vocab.size);
     let best = -1;
     let bv = -Infinity;
