@@ -1,7 +1,8 @@
 // Every tool set of shared/eval/generic-dev.jsonl (BFCL function declarations; read for their schemas only,
 // no utterance is used): normalised by tool-schema.ts, compiled, then decoded under random logits and walked
 // byte by byte at random. Every finished answer must validate with ajv against the declared schemas: 100%.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileGrammar } from "../src/engine/grammar/index.js";
 import { normalizeTools } from "../src/engine/tool-schema.js";
@@ -16,8 +17,13 @@ import {
   validateAnswer,
 } from "./grammar-helpers.js";
 
-const FILE = "/work/shared/eval/generic-dev.jsonl";
-const lines = readFileSync(FILE, "utf8")
+// the shared material sits beside the repository (../shared), or where NEEDLED_EVAL_DIR says
+const FILE = [
+  process.env.NEEDLED_EVAL_DIR ? join(process.env.NEEDLED_EVAL_DIR, "generic-dev.jsonl") : "",
+  join(import.meta.dirname, "..", "..", "shared", "eval", "generic-dev.jsonl"),
+  "/work/shared/eval/generic-dev.jsonl",
+].find((f) => f !== "" && existsSync(f));
+const lines = (FILE ? readFileSync(FILE, "utf8") : "")
   .split("\n")
   .filter((l) => l.trim() !== "")
   .map((l) => JSON.parse(l) as { id: string; tools: unknown[] });
@@ -29,7 +35,8 @@ describe("grammar over generic-dev.jsonl tool sets", () => {
   const encode = greedyTokenizer(pieces);
   const ajv = makeAjv();
 
-  it(`compiles all ${lines.length} tool sets and every decoded answer validates`, async () => {
+  // outside this workspace the file may be absent (it is not part of the repository)
+  it.skipIf(FILE === undefined)(`compiles all ${lines.length} tool sets and every decoded answer validates`, async () => {
     expect(lines.length).toBeGreaterThan(250);
     let answers = 0;
     let calls = 0;
