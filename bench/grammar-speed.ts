@@ -14,13 +14,7 @@ import {
 } from "../src/engine/grammar/index.js";
 import { SentencePieceTokenizer } from "../src/engine/sentencepiece.js";
 import { normalizeTools, parseToolsJson } from "../src/engine/tool-schema.js";
-
-export interface BenchResult {
-  name: string;
-  runs: number;
-  medianMs: number;
-  p95Ms: number;
-}
+import type { BenchResult } from "./tokenizer.js";
 
 function measure(name: string, runs: number, fn: (i: number) => unknown): BenchResult {
   for (let i = 0; i < Math.min(runs, 100); i++) fn(i); // warm-up (JIT)

@@ -482,8 +482,11 @@ export const enum StrMode {
   LowHex,
 }
 
-/** Lead byte -> (continuation count, first continuation range) per RFC 3629; 0 when invalid. */
-function utf8Lead(b: number): number {
+/**
+ * Lead byte -> continuation count | first continuation byte's low bound << 8 | its high bound << 16, per
+ * RFC 3629 (no overlongs, no surrogates, nothing above U+10FFFF); 0 when `b` cannot start a multi-byte character.
+ */
+export function utf8Lead(b: number): number {
   if (b >= 0xc2 && b <= 0xdf) return 1 | (0x80 << 8) | (0xbf << 16);
   if (b === 0xe0) return 2 | (0xa0 << 8) | (0xbf << 16);
   if ((b >= 0xe1 && b <= 0xec) || b === 0xee || b === 0xef) return 2 | (0x80 << 8) | (0xbf << 16);
@@ -747,11 +750,10 @@ export class NumNode extends GNode {
     switch (this.phase) {
       case NumPhase.Start:
         if (b === MINUS) {
-          const n = new NumNode(spec, NumPhase.Minus, true, "", null, 0, this.up!);
           if (spec.bounded && !prefixFeasible({ neg: true, int: "", frac: null }, spec.range, spec.integer)) {
             return null;
           }
-          return n;
+          return new NumNode(spec, NumPhase.Minus, true, "", null, 0, this.up!);
         }
       // falls through
       case NumPhase.Minus:

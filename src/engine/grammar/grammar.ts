@@ -157,16 +157,8 @@ export class TokenGrammar {
 
   /** The allowed token ids, ascending (a convenience over allowedTokens). */
   allowedIds(state: GrammarState): number[] {
-    const bits = this.allowedTokens(state);
     const out: number[] = [];
-    for (let w = 0; w < bits.length; w++) {
-      let x = bits[w]!;
-      while (x !== 0) {
-        const t = x & -x;
-        out.push(w * 32 + 31 - Math.clz32(t));
-        x ^= t;
-      }
-    }
+    forEachBit(this.allowedTokens(state), (id) => out.push(id));
     return out;
   }
 
@@ -222,22 +214,15 @@ export class TokenGrammar {
   }
 
   private pickFromMask(state: GrammarState, logits: Float32Array, n: number): PickResult | null {
-    const bits = this.allowedTokens(state);
     let best = -1;
     let bv = -Infinity;
-    for (let w = 0; w < bits.length; w++) {
-      let x = bits[w]!;
-      while (x !== 0) {
-        const t = x & -x;
-        const id = w * 32 + 31 - Math.clz32(t);
-        x ^= t;
-        const v = id < n ? logits[id]! : -Infinity;
-        if (best < 0 || v > bv) {
-          best = id;
-          bv = v > -Infinity ? v : -Infinity;
-        }
+    forEachBit(this.allowedTokens(state), (id) => {
+      const v = id < n ? logits[id]! : -Infinity;
+      if (best < 0 || v > bv) {
+        best = id;
+        bv = v > -Infinity ? v : -Infinity; // NaN counts as -Infinity
       }
-    }
+    });
     if (best < 0) return null;
     const s = this.check(state, best);
     return s ? { token: best, state: s } : null;
@@ -291,6 +276,18 @@ export class TokenGrammar {
    */
   shouldStop(state: GrammarState, tokensLeft: number): boolean {
     return this.minTokensToFinish(state) > tokensLeft;
+  }
+}
+
+/** Calls `fn` with each set bit's index, ascending. */
+function forEachBit(bits: Uint32Array, fn: (i: number) => void): void {
+  for (let w = 0; w < bits.length; w++) {
+    let x = bits[w]!;
+    while (x !== 0) {
+      const t = x & -x;
+      fn(w * 32 + 31 - Math.clz32(t));
+      x ^= t;
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 // Built once per tokenizer and shared by every tool set.
 
 import { EngineError } from "../types.js";
+import { utf8Lead } from "./automaton.js";
 
 /** A flat byte trie over token spellings. */
 export class TokenTrie {
@@ -74,24 +75,19 @@ function plainChars(bytes: Uint8Array): number {
   while (i < bytes.length) {
     const b = bytes[i]!;
     if (b < 0x20 || b === 0x22 || b === 0x5c) return -1;
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b < 0x80) need = 0;
-    else if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b === 0xe0) (need = 2), (lo = 0xa0);
-    else if ((b >= 0xe1 && b <= 0xec) || b === 0xee || b === 0xef) need = 2;
-    else if (b === 0xed) (need = 2), (hi = 0x9f);
-    else if (b === 0xf0) (need = 3), (lo = 0x90);
-    else if (b >= 0xf1 && b <= 0xf3) need = 3;
-    else if (b === 0xf4) (need = 3), (hi = 0x8f);
-    else return -1;
-    for (let k = 1; k <= need; k++) {
-      const c = bytes[i + k];
-      if (c === undefined) return -1;
-      if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) return -1;
+    if (b >= 0x80) {
+      const lead = utf8Lead(b);
+      if (lead === 0) return -1;
+      const need = lead & 0xff;
+      for (let k = 1; k <= need; k++) {
+        const c = bytes[i + k];
+        const lo = k === 1 ? (lead >>> 8) & 0xff : 0x80;
+        const hi = k === 1 ? lead >>> 16 : 0xbf;
+        if (c === undefined || c < lo || c > hi) return -1;
+      }
+      i += need;
     }
-    i += need + 1;
+    i++;
     chars++;
   }
   return chars;
