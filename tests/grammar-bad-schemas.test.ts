@@ -39,6 +39,12 @@ describe("grammar: odd schemas that compile", () => {
     const a = argsGrammar({ type: "object", properties: {}, required: ["query"] });
     expect(a.ok("{}")).toBe(false);
     expect(a.ok('{"query":"x"}')).toBe(true);
+    const typed = argsGrammar({ type: "object", properties: {}, required: ["n"], additionalProperties: { type: "integer" } });
+    expect(typed.ok('{"n":3}')).toBe(true);
+    expect(typed.ok('{"n":"x"}')).toBe(false);
+    // with additionalProperties: false no object can have the key: no call of this tool could be valid
+    expect(compileError(tool({ type: "object", properties: {}, required: ["q"], additionalProperties: false })).message)
+      .toMatch(/required property "q" admits no value/);
   });
 
   it("enums mixing types, with duplicates and nulls", () => {

@@ -586,8 +586,10 @@ class Compiler {
     else additional = keys.length > 0 || argsRoot ? null : ANY;
     if (additional && !additional.sat) additional = null;
 
-    // required keys that properties does not declare: declared with the additionalProperties schema (or any)
+    // required keys that properties does not declare: declared with the additionalProperties schema, or any
+    // value when there is none (additionalProperties: false leaves them impossible, as in JSON Schema)
     const extra = (required as string[]).filter((r) => !keys.includes(r));
+    const extraSpec = ap === false ? UNSAT : isRec(ap) ? (additional ?? UNSAT) : ANY;
     const allKeys = [...keys, ...new Set(extra)];
     const words = Math.max(1, Math.ceil(allKeys.length / 32));
     const req = new Uint32Array(words);
@@ -596,9 +598,8 @@ class Compiler {
     const props: PropSpec[] = [];
     const keyTrie = new ByteTrie();
     allKeys.forEach((key, index) => {
-      const value = index < keys.length
-        ? this.value(properties[key], `${path}/properties/${escapePointer(key)}`, depth + 1)
-        : isRec(ap) ? this.value(ap, `${path}/additionalProperties`, depth + 1) : ANY;
+      const value =
+        index < keys.length ? this.value(properties[key], `${path}/properties/${escapePointer(key)}`, depth + 1) : extraSpec;
       const isReq = (required as string[]).includes(key);
       if (isReq && !value.sat) return; // marked below: the object is unsatisfiable
       const keyLen = utf8.encode(JSON.stringify(key)).length + 1;
