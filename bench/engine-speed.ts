@@ -3,7 +3,7 @@
 // training/make_random_model.py into node_modules/.cache, speed does not depend on values) and models/default
 // when it exists. Pauses the background training run (training/runs/train.pid) while timing.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,26 +25,46 @@ export interface EngineSpeedOptions {
   log?: (line: string) => void;
 }
 
-/** Stop the background training run while timing; resumed on return and on any exit. */
+/** The process and all its descendants (train.pid may hold a wrapper shell whose child does the work). */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      // "pid (comm) state ppid ...": comm may contain spaces, so split after the last ')'
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(e)]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(root);
+  return out;
+}
+
+/** Stop the background training run (and its children) while timing; resumed on return and on any exit. */
 export function pauseTraining(log: (s: string) => void): () => void {
   const pidFile = join(ROOT, "training", "runs", "train.pid");
   if (!existsSync(pidFile)) return () => {};
   const pid = Number(readFileSync(pidFile, "utf8").trim());
-  if (!Number.isInteger(pid) || pid <= 0) return () => {};
-  try {
-    process.kill(pid, "SIGSTOP");
-  } catch {
-    return () => {}; // not running
-  }
-  log(`(paused training run ${pid} while timing)`);
+  if (!Number.isInteger(pid) || pid <= 0 || !existsSync(`/proc/${pid}`)) return () => {};
+  const pids = processTree(pid);
   let resumed = false;
   const resume = () => {
     if (resumed) return;
     resumed = true;
-    try {
-      process.kill(pid, "SIGCONT");
-    } catch {
-      /* gone */
+    for (const p of pids) {
+      try {
+        process.kill(p, "SIGCONT");
+      } catch {
+        /* gone */
+      }
     }
   };
   process.once("exit", resume);
@@ -54,6 +74,14 @@ export function pauseTraining(log: (s: string) => void): () => void {
       process.exit(130);
     });
   }
+  for (const p of pids) {
+    try {
+      process.kill(p, "SIGSTOP");
+    } catch {
+      /* gone */
+    }
+  }
+  log(`(paused training run ${pid} and its ${pids.length - 1} child process(es) while timing)`);
   return resume;
 }
 

@@ -49,6 +49,13 @@ const noRepeat = (row: Float32Array, prefix: readonly number[]) => {
   for (const t of prefix) row[t] = -Infinity;
 };
 
+// Graph variants the exporter can write besides the default (kept correct so they stay measurable).
+const VARIANTS = [
+  { enc_attention: "matmul", dec_attention: "matmul" },
+  { cross_kv: "fused", enc_gqa_groups: 1 },
+  { enc_gqa_groups: 2, dec_attention: "matmul", cross_kv: "fused" },
+];
+
 const CASES = [
   { src: ids(13, 1, V), tgt: [1, 4, ...ids(9, 2, V)] },
   { src: ids(1, 3, V), tgt: [1] },
@@ -65,7 +72,10 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
     dir = mkdtempSync(join(tmpdir(), "needle-onnx-"));
     ref = pythonReference({
       shape: "tiny", seed: 7, tokenizer: TOKENIZER,
-      export: [{ out: join(dir, "fp32"), quant: "fp32" }, { out: join(dir, "int8"), quant: "int8" }],
+      export: [
+        { out: join(dir, "fp32"), quant: "fp32" }, { out: join(dir, "int8"), quant: "int8" },
+        ...VARIANTS.map((v, i) => ({ out: join(dir, `variant${i}`), quant: "fp32", ...v })),
+      ],
       cases: CASES, greedy: { max_new: 24, no_repeat: true },
     });
     fp32 = await NeedleOnnxModel.load(join(dir, "fp32"));
@@ -89,6 +99,26 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
         expect(maxAbsDiff(logits[t]!, ref.cases[i]!.logits[t]!)).toBeLessThan(1e-3);
       }
       expect(maxAbsDiff(await fp32.embed(c.src), enc.embedding)).toBeLessThan(1e-6);
+    }
+  });
+
+  test.each(VARIANTS.map((v, i) => [i, v] as const))("graph variant %i %j matches torch, cached and uncached", async (i) => {
+    const m = await NeedleOnnxModel.load(join(dir, `variant${i}`));
+    try {
+      for (const [k, c] of CASES.entries()) {
+        const enc = await m.encode(c.src);
+        expect(maxAbsDiff(enc.embedding, ref.cases[k]!.embedding)).toBeLessThan(1e-4);
+        const { logits } = await m.decode(enc, m.emptyCache(), c.tgt);
+        let cache = m.emptyCache();
+        for (let t = 0; t < c.tgt.length; t++) {
+          expect(maxAbsDiff(logits[t]!, ref.cases[k]!.logits[t]!)).toBeLessThan(1e-3);
+          const step = await m.decode(enc, cache, [c.tgt[t]!]);
+          expect(maxAbsDiff(step.logits[0]!, ref.cases[k]!.logits[t]!)).toBeLessThan(1e-3);
+          cache = step.cache;
+        }
+      }
+    } finally {
+      await m.close();
     }
   });
 

@@ -7,7 +7,7 @@ tokenizer.model.
 
 `--config` is a JSON object of NeedleConfig fields (for --random; with a checkpoint the architecture comes
 from the weights). Graph variants for measurements: --enc-attention/--dec-attention gqa|matmul,
---block-size N (int8 block along K).
+--block-size N (int8 block along K), --enc-gqa-groups N, --cross-kv per_layer|fused.
 """
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, ext
         "source": source,
         "created": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
         "graph": {"enc_attention": opts.enc_attention, "dec_attention": opts.dec_attention,
+                  "enc_gqa_groups": opts.enc_gqa_groups, "cross_kv": opts.cross_kv,
                   **({"block_size": opts.block_size, "accuracy_level": opts.accuracy_level}
                      if opts.quant == "int8" else {})},
         **(extra or {}),
@@ -111,10 +112,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", required=True, help="model directory to write (replaced atomically)")
     p.add_argument("--quant", choices=["int8", "fp32"], required=True)
     p.add_argument("--name", default=None)
-    p.add_argument("--block-size", type=int, default=32)
+    p.add_argument("--block-size", type=int, default=GraphOptions.block_size)
     p.add_argument("--accuracy-level", type=int, default=4)
     p.add_argument("--enc-attention", choices=["gqa", "matmul"], default=GraphOptions.enc_attention)
     p.add_argument("--dec-attention", choices=["gqa", "matmul"], default=GraphOptions.dec_attention)
+    p.add_argument("--enc-gqa-groups", type=int, choices=[1, 2, 4], default=GraphOptions.enc_gqa_groups)
+    p.add_argument("--cross-kv", choices=["per_layer", "fused"], default=GraphOptions.cross_kv)
     return p.parse_args(argv)
 
 
@@ -122,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     try:
         opts = GraphOptions(quant=a.quant, block_size=a.block_size, accuracy_level=a.accuracy_level,
-                            enc_attention=a.enc_attention, dec_attention=a.dec_attention)
+                            enc_attention=a.enc_attention, dec_attention=a.dec_attention,
+                            enc_gqa_groups=a.enc_gqa_groups, cross_kv=a.cross_kv)
         if a.random:
             base = SHAPES[a.shape] if a.shape else NeedleConfig()
             if a.config:

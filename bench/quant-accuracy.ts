@@ -1,0 +1,157 @@
+// int8 vs fp32: how far the quantised graphs' logits are from the fp32 graphs' on realistic inputs.
+//   node dist/bench/quant-accuracy.js --int8 DIR --fp32 DIR [--eval FILE.jsonl]... [--items N] [--write]
+// Inputs: eval-set utterances (measurement only) with their tools, put through the project's own prompt
+// builder and tokenizer; decoder positions teacher-forced on the expected answer ([eos, <tool_call>] + answer
+// JSON tokens). --write stores the result as quant-accuracy.json in the int8 directory.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { argmax } from "../src/engine/greedy.js";
+import { NeedleOnnxModel } from "../src/engine/onnx-model.js";
+import { buildEncoderInput, prepareTools, type PreparedTools } from "../src/engine/prompt.js";
+import { pythonJsonDumps } from "../src/engine/python-json.js";
+import { SentencePieceTokenizer } from "../src/engine/sentencepiece.js";
+import { parseToolsJson } from "../src/engine/tool-schema.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = existsSync(join(HERE, "..", "..", "package.json")) ? join(HERE, "..", "..") : join(HERE, "..");
+const SHARED_EVAL = process.env.NEEDLED_EVAL_DIR ?? "/work/shared/eval";
+
+export interface QuantAccuracy {
+  int8: string;
+  fp32: string;
+  items: number;
+  positions: number;
+  /** max |int8 - fp32| over every logit of every position */
+  maxAbsLogitDiff: number;
+  meanAbsLogitDiff: number;
+  /** standard deviation of the fp32 logits (the scale the differences compare to) */
+  fp32LogitStd: number;
+  /** share of positions where both pick the same top token */
+  top1Agreement: number;
+  /** smallest cosine similarity of the two retrieval embeddings */
+  minEmbeddingCosine: number;
+  inputs: string;
+  measured: string;
+}
+
+interface Item {
+  query: string;
+  prepared: PreparedTools;
+  answer: Array<{ name: string; arguments: unknown }>;
+}
+
+function loadItems(files: string[], limit: number): Item[] {
+  const catalogue = prepareTools(["timers", "navigation", "smarthome"].flatMap((p) =>
+    parseToolsJson(readFileSync(join(ROOT, "tools", p, "tools.json"), "utf8"))));
+  const perFile = Math.ceil(limit / Math.max(1, files.length));
+  const items: Item[] = [];
+  for (const f of files) {
+    const lines = readFileSync(f, "utf8").split("\n").filter((l) => l.trim());
+    // spread the picks over the file (deterministic), positives and negatives alike
+    const step = Math.max(1, Math.floor(lines.length / perFile));
+    for (let i = 0; i < lines.length && items.length < limit; i += step) {
+      const row = JSON.parse(lines[i]!) as { query: string; tools?: unknown[]; expected: Item["answer"] };
+      let prepared = catalogue;
+      if (row.tools) {
+        try {
+          prepared = prepareTools(row.tools);
+        } catch {
+          continue; // tool sets the engine refuses are not model inputs
+        }
+      }
+      items.push({ query: row.query, prepared, answer: row.expected });
+    }
+  }
+  return items;
+}
+
+/** The answer as the model writes it: compact JSON with the tools' model (snake_case) names. */
+function answerJson(item: Item): string {
+  const toModel = new Map([...item.prepared.nameMap].map(([model, declared]) => [declared, model]));
+  return pythonJsonDumps(item.answer.map((c) => ({ name: toModel.get(c.name) ?? c.name, arguments: c.arguments })));
+}
+
+export async function quantAccuracy(int8Dir: string, fp32Dir: string, evalFiles: string[], limit = 60): Promise<QuantAccuracy> {
+  const int8 = await NeedleOnnxModel.load(int8Dir, { requireTokenizer: false });
+  const fp32 = await NeedleOnnxModel.load(fp32Dir, { requireTokenizer: false });
+  const tokPath = [join(int8Dir, "tokenizer.model"), join(ROOT, "tests", "fixtures", "tokenizer", "needle-8k.model")]
+    .find((p) => existsSync(p))!;
+  const tok = await SentencePieceTokenizer.load(tokPath);
+  const items = loadItems(evalFiles, limit);
+  const { eos, tool_call: toolCall } = int8.config.special_ids;
+  const V = int8.config.architecture.vocab_size;
+  let positions = 0;
+  let agree = 0;
+  let maxAbs = 0;
+  let sumAbs = 0;
+  let minCos = 1;
+  let sum = 0;
+  let sumSq = 0;
+  for (const item of items) {
+    const src = buildEncoderInput(tok, item.query, item.prepared, { maxLen: int8.config.max_encoder_len }).ids;
+    const tgt = [eos, toolCall, ...tok.encode(answerJson(item))].slice(0, int8.config.max_decoder_len);
+    const [e8, e32] = [await int8.encode(src), await fp32.encode(src)];
+    let dot = 0;
+    for (let i = 0; i < e8.embedding.length; i++) dot += e8.embedding[i]! * e32.embedding[i]!;
+    minCos = Math.min(minCos, dot);
+    const l8 = (await int8.decode(e8, int8.emptyCache(), tgt)).logits;
+    const l32 = (await fp32.decode(e32, fp32.emptyCache(), tgt)).logits;
+    for (let t = 0; t < tgt.length; t++) {
+      const a = l8[t]!;
+      const b = l32[t]!;
+      for (let v = 0; v < V; v++) {
+        const d = Math.abs(a[v]! - b[v]!);
+        sum += b[v]!;
+        sumSq += b[v]! * b[v]!;
+        sumAbs += d;
+        if (d > maxAbs) maxAbs = d;
+      }
+      if (argmax(a) === argmax(b)) agree++;
+      positions++;
+    }
+  }
+  await int8.close();
+  await fp32.close();
+  return {
+    int8: resolve(int8Dir), fp32: resolve(fp32Dir), items: items.length, positions,
+    maxAbsLogitDiff: maxAbs, meanAbsLogitDiff: sumAbs / (positions * V),
+    fp32LogitStd: Math.sqrt(sumSq / (positions * V) - (sum / (positions * V)) ** 2), top1Agreement: agree / positions,
+    minEmbeddingCosine: minCos, inputs: evalFiles.map((f) => f.split("/").pop()).join(", "),
+    measured: new Date().toISOString(),
+  };
+}
+
+export function defaultEvalFiles(): string[] {
+  return ["catalogue-dev.jsonl", "generic-dev.jsonl"].map((f) => join(SHARED_EVAL, f)).filter((f) => existsSync(f));
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const get = (k: string) => {
+    const i = args.indexOf(k);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const int8 = get("--int8");
+  const fp32 = get("--fp32");
+  if (!int8 || !fp32) {
+    console.error("usage: quant-accuracy --int8 DIR --fp32 DIR [--eval FILE.jsonl]... [--items N] [--write]");
+    process.exit(2);
+  }
+  const evals = args.flatMap((a, i) => (a === "--eval" ? [args[i + 1]!] : []));
+  const files = evals.length > 0 ? evals : defaultEvalFiles();
+  if (files.length === 0) {
+    console.error(`no eval files (looked in ${SHARED_EVAL}); pass --eval FILE.jsonl`);
+    process.exit(2);
+  }
+  const r = await quantAccuracy(int8, fp32, files, Number(get("--items") ?? 60));
+  console.log(JSON.stringify(r, null, 2));
+  if (args.includes("--write")) writeFileSync(join(int8, "quant-accuracy.json"), `${JSON.stringify(r, null, 2)}\n`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
