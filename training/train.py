@@ -141,8 +141,13 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="use only the first N training samples")
+    ap.add_argument("--pid-file", default="", help="write this process's pid here (others pause it with SIGSTOP)")
     args = ap.parse_args(argv)
 
+    if args.pid_file:
+        with open(args.pid_file + ".tmp", "w") as f:
+            f.write(f"{os.getpid()}\n")
+        os.replace(args.pid_file + ".tmp", args.pid_file)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     random.seed(args.seed)
@@ -186,6 +191,8 @@ def main(argv=None) -> int:
         log(f"resumed at step {step} (epoch {epoch}, batch {pos}, {elapsed_before / 3600:.2f} h trained)")
 
     batches = make_batches(ds, args.seed, epoch, args.max_tokens, args.max_batch)
+    plan_steps = not args.total_steps
+    step0 = step
     stop = {"flag": False}
 
     def on_term(signum, frame):
@@ -209,9 +216,10 @@ def main(argv=None) -> int:
             pos = 0
             batches = make_batches(ds, args.seed, epoch, args.max_tokens, args.max_batch)
         b = collate(ds, batches[pos])
-        if not total_steps and step >= 50:
-            # size the schedule from the measured speed and the wall-time budget
-            rate = (step - (state["step"] if state else 0)) / max(1.0, time.time() - t_start)
+        if plan_steps and step >= 50 and step % 250 == 50 and step < (1 - args.decay_frac) * (total_steps or 1e9) - 300:
+            # size the schedule from the measured speed and the wall-time budget (re-planned while the
+            # learning rate is still constant, since other jobs share the CPU)
+            rate = (step - step0) / max(1.0, time.time() - t_start)
             total_steps = int(step + rate * (budget - elapsed_before - (time.time() - t_start)))
             log(f"planned total steps: {total_steps} ({rate:.2f} steps/s)")
         lr = lr_at(step, total_steps or 10 ** 9, args.lr, args.warmup, args.decay_frac)

@@ -285,7 +285,7 @@ _tool("set_timer", {"duration": _DUR, "name": _TNAME}, templates=[
     "count down {duration}", "countdown (for|from) {duration}", "start (a|the) countdown (for|from) {duration}",
     "start counting down {duration}", "set a countdown (for|of) {duration}",
     "set a timer to go off in {duration}", "put a timer on for {duration}", "give me a {duration} timer",
-    "(buzz|ping|beep|alert) me in {duration}", "set an alarm (for|in) {duration} from now",
+    "(buzz|ping|beep|alert) me in {duration}",
     "time {duration}", "set the {name} timer to {duration}", "set a timer (for|on) the {name} (for|to) {duration}",
 ])
 
@@ -347,7 +347,9 @@ _tool("set_alarm", _ALARM, templates=[
     "get me up at {time}", "get me up at {time} {day}", "(set|change) my alarm (to|for) {time}", "(set|change) my alarm (to|for) {time} {day}",
     "(set|turn on) (an|the|my) alarm (for|at) {time} every {day_every}", "make sure i'm up at {time}",
     "(set|add) an alarm clock (for|at) {time}", "wake me (up|) at {time} for {name}",
+    "(set|create|make) an alarm (for|) {reltime}", "wake me (up|) {reltime}", "(set|create) an alarm to go off {reltime}",
 ], )
+TOOLS["set_alarm"]["slots"]["reltime"] = ("time", g_rel)
 TOOLS["set_alarm"]["slots"]["day_every"] = ("day", lambda rng: (lambda d: (d, d))(rng.choice(spoken.DAYS + ["weekday"])))
 
 _tool("cancel_alarm", {"time": ("time", g_clock), "day": ("day", g_day)}, templates=[
@@ -384,7 +386,7 @@ _tool("set_reminder", _REM, templates=[
     "remind me to {text}", "remind me to {text} at {clock}", "remind me to {text} {rel}", "remind me to {text} {when}",
     "remind me at {clock} to {text}", "remind me {rel} to {text}", "remind me {when} to {text}",
     "remind me about {about}", "remind me about {about} at {clock}", "remind me about {about} {when}",
-    "remind me {when} about {about}", "remind me that {that}", "remind me {when} that {that}",
+    "remind me {when} about {about}", "remind me of {about} {when}", "remind me that {that}", "remind me {when} that {that}",
     "remind me that {that} at {clock}", "(set|create|make|add|schedule) a reminder to {text}",
     "(set|create|make|add|schedule) a reminder to {text} at {clock}", "(set|create|make|add) a reminder to {text} {when}",
     "(set|create|make|add) a reminder (for|at) {clock} to {text}", "(set|create|add) a reminder {when} to {text}",
@@ -417,7 +419,7 @@ _tool("navigate", _NAV, templates=[
     "(take|get|bring) me home", "(navigate|head|go) home", "(give me|show me|get|find) directions to {dest}",
     "(give me|show me|get|find) directions to {dest} " + _MODE_ANY, "start (navigation|navigating|directions|a route) to {dest}",
     "(plot|plan|find|show me) a route to {dest}", "(plot|plan|find) a (driving|walking|cycling|bike|bus) route to {dest}",
-    "drive me to {dest}", "walk me to {dest}", "(set|put) {dest} as (my|the) destination", "show me the way to {dest}",
+    "drive me to {dest}", "walk me to {dest}", "(navigate|take me|directions) to {dest} (avoiding (tolls|highways|traffic)|using the highway|the fastest way|the scenic route)", "(set|put) {dest} as (my|the) destination", "show me the way to {dest}",
     "(set|change) (the|my) destination to {dest}", "guide me to {dest} " + _MODE_ANY, "start navigating to {dest}",
     "find me the way to {dest}", "get me to {dest} as fast as possible", "start a trip to {dest}",
 ])
@@ -428,7 +430,7 @@ _tool("travel_time", _NAV, templates=[
     "how long (will it take|does it take|would it take) (me|us|) to (get|go) to {dest} " + _MODE_ANY,
     "how long to {dest}", "how long to {dest} " + _MODE_ANY, "how long is the (drive|ride|trip|journey|commute) to {dest}",
     "how long is the walk to {dest}", "how far is {dest}", "how far is {dest} " + _MODE_ANY, "how far away is {dest}",
-    "how far is it to {dest}", "how many minutes to {dest}", "how many minutes to {dest} " + _MODE_ANY,
+    "how far is it to {dest}", "how far is {dest} from (here|my location|where i am)", "how long will it take to get to {dest} if i leave (now|in an hour|after lunch)", "how many minutes to {dest}", "how many minutes to {dest} " + _MODE_ANY,
     "what's the (travel time|eta|drive time|driving time|commute time|commute) to {dest}",
     "what's my eta to {dest}", "(travel time|eta) to {dest}", "(travel time|eta) to {dest} " + _MODE_ANY,
     "when will i (get|arrive) (to|at) {dest}", "when would i get to {dest} if i left now",
@@ -469,7 +471,7 @@ _tool("turn_on", dict(_TGT, room=("target", g_room), every=("target", g_everythi
 ], imperative=[
     "(turn|switch|power|flip|put) on (the|my|) {t}", "(turn|switch|power|flip) (the|my|) {t} on",
     "(turn|switch) on (the|) {room}", "(turn|switch) (the|) {room} on", "(power up|fire up|start up|boot up|start) (the|my|) {t}",
-    "(enable|activate) (the|my|) {t}", "(turn|switch) on {every}", "light up the {room}",
+    "(enable|activate) (the|my|) {t}", "(turn|switch) on {every}", "light up the {room}", "(turn|switch|put) the (lights|light|lamps|lamp) on in the {room}",
     "(turn|switch) {every} on", "get the {t} (going|running)", "(put|turn) the {t} on for me",
 ])
 
@@ -481,7 +483,7 @@ _tool("turn_off", dict(_TGT, room=("target", g_room), every=("target", g_everyth
 ], imperative=[
     "(turn|switch|power|shut|flip) off (the|my|) {t}", "(turn|switch|power|shut|flip) (the|my|) {t} off",
     "(turn|switch|shut) off (the|) {room}", "(turn|switch) (the|) {room} off", "(kill|cut) the {t}",
-    "(disable|deactivate) (the|my|) {t}", "(turn|switch|shut) off {every}", "(power down|shut down) (the|) {t}",
+    "(disable|deactivate) (the|my|) {t}", "(turn|switch|shut) off {every}", "(power down|shut down) (the|) {t}", "(turn|switch|put) the (lights|light|lamps|lamp) off in the {room}",
     "(turn|switch) {every} off", "(stop|shut) (the|) {t}", "(turn|put) the {t} off for me",
 ])
 
@@ -497,7 +499,7 @@ _tool("set_light", {"t": ("target", g_light_target), "pct": ("brightness", g_pct
     "(set|dim|turn down|lower|bring down|drop) (the|) {t} to {pct} (percent|%|)",
     "(brighten|turn up|raise|bring up|increase) (the|) {t} to {pct} (percent|%|)",
     "(set|put|adjust|change) (the|) brightness (of|in) (the|) {t} to {pct} (percent|%|)",
-    "(set|put|adjust|change) (the|) {t} brightness to {pct} (percent|%|)", "(dim|brighten|darken) (the|) {t}",
+    "(set|put|adjust|change) (the|) {t} brightness to {pct} (percent|%|)", "(dim|brighten|darken) (the|) {t}", "(turn|bring) (the|) {t} (down|up)", "(turn|bring) (down|up) (the|) {t}",
     "make (the|) {t} (brighter|dimmer|darker|less bright)",
     "(change|turn|make|set|switch) (the|) {t} {color}", "(change|set|switch|turn) (the|) {t} to {color}",
     "(change|set) the (color|colour) of (the|) {t} to {color}", "(set|change) the {t} (color|colour) to {color}",

@@ -529,7 +529,14 @@ class Builder:
             return None
         q1 = u1[0].rstrip(".?!")
         q2 = u2[0].rstrip(".?!")
-        q = q1 + rng.choice([" and ", " and then ", ", and ", " then "]) + (q2[:1].lower() + q2[1:])
+        a2 = dict(u2[1])
+        if q2[:1].isupper() and q2[1:2].islower():
+            for k, v in a2.items():
+                if isinstance(v, str) and q2.startswith(v):
+                    a2[k] = v[:1].lower() + v[1:]
+            q2 = q2[:1].lower() + q2[1:]
+        u2 = (q2, a2)
+        q = q1 + rng.choice([" and ", " and then ", ", and ", " then "]) + q2
         self._frame_excl = set()
         tools = self._prompt([d1, d2], {t1, t2}, t1)
         return sample(q, tools, [{"name": t1, "arguments": u1[1]}, {"name": t2, "arguments": u2[1]}], "multi", None)

@@ -195,7 +195,8 @@ def day(rng: random.Random) -> str:
     if r < 0.85:
         return "every " + rng.choice(DAYS)
     if r < 0.93:
-        return rng.choice(["today", "tonight", "tomorrow morning", "the day after tomorrow"])
+        return rng.choice(["today", "tonight", "tomorrow morning", "the day after tomorrow", "this week",
+                           "every morning", "this weekend", "next week", "mondays and wednesdays"])
     return rng.choice(["january 3rd", "the 15th", "march 12", "christmas day", "new year's day",
                        "my birthday", "june 1st", "the 1st"])
 
@@ -213,10 +214,14 @@ def reminder_when(rng: random.Random) -> str:
             d = "tomorrow"
         c = clock_time(rng)
         return rng.choice([d + " at " + c, d + " at " + c, "at " + c + " " + d, d + " " + c])
+    if rng.random() < 0.12:
+        return rng.choice(["every day at ", "every morning at ", "every monday at ", "daily at ", "each night at ",
+                           "every weekday at ", "every friday at "]) + clock_time(rng)
     return rng.choice(["tomorrow", "tonight", "this evening", "this afternoon", "later today", "tomorrow morning",
                        "next week", "on friday", "monday morning", "next monday", "this weekend", "at lunch",
                        "at lunchtime", "after work", "before bed", "at the end of the day", "in the morning",
-                       "at dinner time", "tomorrow night", "on saturday", "next month", "end of the week"])
+                       "at dinner time", "tomorrow night", "on saturday", "next month", "end of the week",
+                       "every day", "every morning", "every evening", "every week", "every sunday"])
 
 
 def temperature(rng: random.Random) -> tuple[str, float]:

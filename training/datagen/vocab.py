@@ -276,7 +276,8 @@ MODES = {
 # --------------------------------------------------------------------------- wrappers
 
 WAKE = ["hey needle", "needle", "ok needle", "okay needle", "hi needle", "hey", "yo", "hey assistant",
-        "assistant", "computer", "hey computer"]
+        "assistant", "computer", "hey computer", "alexa", "hey google", "ok google", "siri", "hey siri", "olly",
+        "jarvis", "hey jarvis", "mycroft", "hey mycroft", "hey watch", "glasses"]
 FILLERS = ["um", "uh", "umm", "er", "hmm", "so", "okay", "ok", "alright", "right", "well", "oh", "erm", "uhh",
            "okay so", "um so", "actually", "oh and", "quick one", "yeah", "listen"]
 POLITE_PRE = ["please", "could you", "can you", "would you", "could you please", "can you please",
