@@ -85,7 +85,7 @@ export function pauseTraining(log: (s: string) => void): () => void {
   return resume;
 }
 
-function randomModel(quant: "int8" | "fp32", log: (s: string) => void): string {
+export function randomModel(quant: "int8" | "fp32", log: (s: string) => void): string {
   const out = join(CACHE, `needle-26m-${quant}`);
   log(`(checking random 26M ${quant} model in ${out})`);
   const args = [join(ROOT, "training", "make_random_model.py"), "--out", out, "--quant", quant];

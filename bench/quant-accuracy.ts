@@ -122,6 +122,21 @@ export async function quantAccuracy(int8Dir: string, fp32Dir: string, evalFiles:
   };
 }
 
+/** Bench section: the random 26M int8 model against its fp32 twin (same weights), written next to the int8 graphs. */
+export async function quantAccuracySection(int8Dir: string, fp32Dir: string, log: (s: string) => void = console.log): Promise<void> {
+  const files = defaultEvalFiles();
+  if (files.length === 0) {
+    log(`(no eval files in ${SHARED_EVAL}; set NEEDLED_EVAL_DIR) — skipped`);
+    return;
+  }
+  const r = await quantAccuracy(int8Dir, fp32Dir, files);
+  writeFileSync(join(int8Dir, "quant-accuracy.json"), `${JSON.stringify(r, null, 2)}\n`);
+  log(`int8 vs fp32 (${r.int8.split("/").pop()}): ${r.positions} decoder positions of ${r.items} eval inputs — ` +
+    `max |logit diff| ${r.maxAbsLogitDiff.toFixed(4)}, mean ${r.meanAbsLogitDiff.toFixed(4)} (fp32 logit std ` +
+    `${r.fp32LogitStd.toFixed(3)}), top-1 agreement ${(r.top1Agreement * 100).toFixed(1)}%, min retrieval cosine ` +
+    `${r.minEmbeddingCosine.toFixed(5)}`);
+}
+
 export function defaultEvalFiles(): string[] {
   return ["catalogue-dev.jsonl", "generic-dev.jsonl"].map((f) => join(SHARED_EVAL, f)).filter((f) => existsSync(f));
 }

@@ -108,6 +108,11 @@ describe("loadModelDir", () => {
     writeFileSync(join(dir, "decoder.onnx"), "x");
     expectError(() => loadModelDir(dir), "MODEL_MISSING", /tokenizer\.model: missing/);
     expect(loadModelDir(dir, { requireTokenizer: false }).config.name).toBe("t");
+    writeFileSync(join(dir, "config.json"), JSON.stringify(withChange(["files", "weights"], "weights.data")));
+    expectError(() => loadModelDir(dir, { requireTokenizer: false }), "MODEL_MISSING",
+      /weights\.data: missing \(files\.weights in .*config\.json\)/);
+    writeFileSync(join(dir, "weights.data"), "x");
+    expect(loadModelDir(dir, { requireTokenizer: false }).paths.weights).toBe(join(dir, "weights.data"));
   });
 
   test("unparsable or invalid config.json is MODEL_INVALID naming the file", () => {

@@ -203,12 +203,18 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
     const cfg = JSON.parse(readFileSync(join(dir, "fp32", "config.json"), "utf8"));
     cfg.architecture.decoder_layers = 3;
     const d = mkdtempSync(join(dir, "bad-"));
-    for (const f of ["encoder.onnx", "decoder.onnx", "tokenizer.model"]) copyFileSync(join(dir, "fp32", f), join(d, f));
+    expect(cfg.files.weights).toBe("weights.data"); // the exporter's default: one shared weights file
+    for (const f of ["encoder.onnx", "decoder.onnx", "tokenizer.model", "weights.data"]) {
+      copyFileSync(join(dir, "fp32", f), join(d, f));
+    }
     writeFileSync(join(d, "config.json"), JSON.stringify(cfg));
     await expect(NeedleOnnxModel.load(d)).rejects.toThrow(/graph has no output 'cross_k_2'/);
-    writeFileSync(join(d, "decoder.onnx"), "not a protobuf");
+    rmSync(join(d, "weights.data"));
     cfg.architecture.decoder_layers = 2;
     writeFileSync(join(d, "config.json"), JSON.stringify(cfg));
+    await expect(NeedleOnnxModel.load(d)).rejects.toMatchObject({ code: "MODEL_MISSING", message: expect.stringMatching(/weights\.data: missing/) });
+    copyFileSync(join(dir, "fp32", "weights.data"), join(d, "weights.data"));
+    writeFileSync(join(d, "decoder.onnx"), "not a protobuf");
     await expect(NeedleOnnxModel.load(d)).rejects.toMatchObject({
       code: "MODEL_INVALID", message: expect.stringMatching(/decoder\.onnx: onnxruntime cannot load the decoder graph/),
     });

@@ -17,36 +17,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from export import ExportError, export_model_dir  # noqa: E402
+from export import ExportError, check_tokenizer, export_model_dir  # noqa: E402
 from needle.checkpoint import load_pickle_checkpoint  # noqa: E402
-from needle.config import NeedleConfig  # noqa: E402
 from needle.onnx_graphs import GraphOptions  # noqa: E402
 from needle.tree import CheckpointError  # noqa: E402
-
-SPECIAL_PIECES = {"pad_id": "<pad>", "eos_id": "</s>", "bos_id": "<s>", "unk_id": "<unk>",
-                  "tool_call_id": "<tool_call>", "tools_id": "<tools>"}
-
-
-def check_tokenizer(path: str, c: NeedleConfig) -> None:
-    """The tokenizer must have the model's vocabulary size and Needle's special pieces at the model's ids."""
-    if not os.path.isfile(path):
-        raise ExportError(f"tokenizer not found: {path}")
-    try:
-        import sentencepiece as spm
-    except ImportError:  # pragma: no cover - Debian's python3 has it
-        print("convert: warning: sentencepiece is not installed; tokenizer not checked", file=sys.stderr)
-        return
-    try:
-        sp = spm.SentencePieceProcessor(model_file=path)
-    except Exception as e:
-        raise ExportError(f"{path} is not a SentencePiece model: {e}") from None
-    if sp.get_piece_size() != c.vocab_size:
-        raise ExportError(f"{path} has {sp.get_piece_size()} pieces but the checkpoint's vocabulary is {c.vocab_size}")
-    for key, piece in SPECIAL_PIECES.items():
-        i = getattr(c, key)
-        if sp.id_to_piece(i) != piece:
-            raise ExportError(f"{path}: id {i} ({key}) is {sp.id_to_piece(i)!r}, expected {piece!r}")
-
 
 def convert(checkpoint: str, tokenizer: str, out: str, quant: str = "int8", name: str | None = None) -> dict:
     c, flat = load_pickle_checkpoint(checkpoint)

@@ -26,7 +26,7 @@ import onnx  # noqa: E402
 
 from needle.checkpoint import load_any  # noqa: E402
 from needle.config import SHAPES, NeedleConfig  # noqa: E402
-from needle.onnx_graphs import GraphOptions, build_decoder, build_encoder  # noqa: E402
+from needle.onnx_graphs import GraphOptions, build_decoder, build_encoder, externalize  # noqa: E402
 from needle.random_weights import random_flat  # noqa: E402
 from needle.tree import CheckpointError, validate  # noqa: E402
 
@@ -35,6 +35,31 @@ FORMAT = "needled-model/1"
 
 class ExportError(Exception):
     pass
+
+
+SPECIAL_PIECES = {"pad_id": "<pad>", "eos_id": "</s>", "bos_id": "<s>", "unk_id": "<unk>",
+                  "tool_call_id": "<tool_call>", "tools_id": "<tools>"}
+
+
+def check_tokenizer(path: str, c: NeedleConfig) -> None:
+    """The tokenizer must have the model's vocabulary size and Needle's special pieces at the model's ids."""
+    if not os.path.isfile(path):
+        raise ExportError(f"tokenizer not found: {path}")
+    try:
+        import sentencepiece as spm
+    except ImportError:  # pragma: no cover - Debian's python3 has it
+        print("export: warning: sentencepiece is not installed; tokenizer not checked", file=sys.stderr)
+        return
+    try:
+        sp = spm.SentencePieceProcessor(model_file=path)
+    except Exception as e:
+        raise ExportError(f"{path} is not a SentencePiece model: {e}") from None
+    if sp.get_piece_size() != c.vocab_size:
+        raise ExportError(f"{path} has {sp.get_piece_size()} pieces but the checkpoint's vocabulary is {c.vocab_size}")
+    for key, piece in SPECIAL_PIECES.items():
+        i = getattr(c, key)
+        if sp.id_to_piece(i) != piece:
+            raise ExportError(f"{path}: id {i} ({key}) is {sp.id_to_piece(i)!r}, expected {piece!r}")
 
 
 def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, extra: dict | None = None) -> dict:
@@ -62,15 +87,20 @@ def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, ext
     }
 
 
+WEIGHTS = "weights.data"
+
+
 def _save(model: onnx.ModelProto, path: str) -> None:
     # onnx.checker rejects onnxruntime's SimplifiedLayerNormalization (registered by ORT in the default
     # domain), so validation is left to onnxruntime, which the tests run on every exported graph.
-    onnx.save(model, path)
+    # Serialised directly: the initializers already point at weights.data (see externalize).
+    with open(path, "wb") as f:
+        f.write(model.SerializeToString())
 
 
 def export_model_dir(flat: dict[str, np.ndarray], c: NeedleConfig, out: str, opts: GraphOptions, *,
                      tokenizer: str | None, name: str = "needled-default", source: str = "",
-                     extra: dict | None = None) -> dict:
+                     extra: dict | None = None, external_data: bool = True) -> dict:
     """Write a complete model directory atomically (temp dir + rename). Returns the config.json dict."""
     flat = validate(flat, c)
     if tokenizer is not None and not os.path.isfile(tokenizer):
@@ -79,11 +109,18 @@ def export_model_dir(flat: dict[str, np.ndarray], c: NeedleConfig, out: str, opt
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
     try:
-        _save(build_encoder(flat, c, opts), os.path.join(tmp, "encoder.onnx"))
-        _save(build_decoder(flat, c, opts), os.path.join(tmp, "decoder.onnx"))
+        graphs = {"encoder.onnx": build_encoder(flat, c, opts), "decoder.onnx": build_decoder(flat, c, opts)}
+        if external_data:
+            # one weights file for both graphs: the embedding is stored once, and onnxruntime maps the file
+            # instead of copying it out of the protobuf (measured: 16 MB less RSS for the int8 26M model)
+            externalize(list(graphs.values()), os.path.join(tmp, WEIGHTS), WEIGHTS)
+        for fname, g in graphs.items():
+            _save(g, os.path.join(tmp, fname))
         if tokenizer is not None:
             shutil.copyfile(tokenizer, os.path.join(tmp, "tokenizer.model"))
         cfg = config_json(c, opts, name, source, extra)
+        if external_data:
+            cfg["files"]["weights"] = WEIGHTS
         with open(os.path.join(tmp, "config.json"), "w") as f:
             json.dump(cfg, f, indent=2)
             f.write("\n")
@@ -118,6 +155,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dec-attention", choices=["gqa", "matmul"], default=GraphOptions.dec_attention)
     p.add_argument("--enc-gqa-groups", type=int, choices=[1, 2, 4], default=GraphOptions.enc_gqa_groups)
     p.add_argument("--cross-kv", choices=["per_layer", "fused"], default=GraphOptions.cross_kv)
+    p.add_argument("--no-external-data", action="store_true",
+                   help="keep the weights inside encoder.onnx/decoder.onnx instead of one shared weights.data")
     return p.parse_args(argv)
 
 
@@ -145,12 +184,16 @@ def main(argv: list[str] | None = None) -> int:
             source = os.path.basename(a.checkpoint)
         if a.tokenizer is None and not a.random:
             raise ExportError("--tokenizer is required when exporting a checkpoint")
+        if a.tokenizer is not None and not a.random:
+            check_tokenizer(a.tokenizer, c)
         cfg = export_model_dir(flat, c, a.out, opts, tokenizer=a.tokenizer,
-                               name=a.name or ("needle-random" if a.random else "needled-default"), source=source)
+                               name=a.name or ("needle-random" if a.random else "needled-default"), source=source,
+                               external_data=not a.no_external_data)
     except (ExportError, CheckpointError, ValueError) as e:
         print(f"export: error: {e}", file=sys.stderr)
         return 2
-    sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in ("encoder.onnx", "decoder.onnx")}
+    sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in ("encoder.onnx", "decoder.onnx", WEIGHTS)
+             if os.path.exists(os.path.join(a.out, f))}
     print(json.dumps({"out": a.out, "quantization": cfg["quantization"],
                       "bytes": sizes, "total_mb": round(sum(sizes.values()) / 1e6, 2)}))
     return 0

@@ -36,7 +36,8 @@ export interface ModelConfig {
   max_encoder_len: number;
   max_decoder_len: number;
   quantization: "fp32" | "int8";
-  files: { encoder: string; decoder: string; tokenizer: string };
+  /** `weights`: the external-data file both graphs read their initializers from (when the exporter wrote one). */
+  files: { encoder: string; decoder: string; tokenizer: string; weights?: string };
   /** Extra keys (source, created, measured accuracy, ...) are kept as they are. */
   [extra: string]: unknown;
 }
@@ -44,7 +45,7 @@ export interface ModelConfig {
 export interface ModelDir {
   dir: string;
   config: ModelConfig;
-  paths: { config: string; encoder: string; decoder: string; tokenizer: string; modelCard?: string };
+  paths: { config: string; encoder: string; decoder: string; tokenizer: string; weights?: string; modelCard?: string };
 }
 
 export interface LoadModelDirOptions {
@@ -83,7 +84,7 @@ const SCHEMA = {
     files: {
       type: "object",
       required: ["encoder", "decoder", "tokenizer"],
-      properties: { encoder: fileName, decoder: fileName, tokenizer: fileName },
+      properties: { encoder: fileName, decoder: fileName, tokenizer: fileName, weights: fileName },
     },
   },
 } as const;
@@ -155,6 +156,10 @@ export function loadModelDir(dir: string, options: LoadModelDirOptions = {}): Mo
     tokenizer: join(root, config.files.tokenizer),
   };
   const need: Array<[string, string]> = [["encoder", paths.encoder], ["decoder", paths.decoder]];
+  if (config.files.weights !== undefined) {
+    paths.weights = join(root, config.files.weights);
+    need.push(["weights", paths.weights]);
+  }
   if (options.requireTokenizer ?? true) need.push(["tokenizer", paths.tokenizer]);
   for (const [what, p] of need) {
     if (!existsSync(p)) throw new EngineError(`${p}: missing (files.${what} in ${configPath})`, "MODEL_MISSING");

@@ -488,3 +488,39 @@ def build_decoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
     _output_logits(b, w, hf)
     b.add_output("logits", TensorProto.FLOAT, [1, "n", c.vocab_size])
     return b.model("needle_decoder")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# one shared weights file
+# ---------------------------------------------------------------------------------------------------------
+def externalize(models: list[onnx.ModelProto], data_path: str, location: str, min_bytes: int = 1024) -> int:
+    """Move every initializer of at least `min_bytes` into one file next to the graphs, storing identical
+    tensors once (the int8 embedding table is read by both the encoder and the decoder). Large tensors start
+    on a 4 KiB boundary so onnxruntime can map them. Returns the file size."""
+    import hashlib
+
+    index: dict[bytes, tuple[int, int]] = {}
+    with open(data_path, "wb") as f:
+        pos = 0
+        for m in models:
+            for t in m.graph.initializer:
+                raw = t.raw_data
+                if len(raw) < min_bytes:
+                    continue
+                key = hashlib.sha256(bytes([t.data_type]) + str(list(t.dims)).encode() + raw).digest()
+                if key not in index:
+                    align = 4096 if len(raw) >= 65536 else 64
+                    pad = -pos % align
+                    f.write(b"\0" * pad)
+                    pos += pad
+                    f.write(raw)
+                    index[key] = (pos, len(raw))
+                    pos += len(raw)
+                off, length = index[key]
+                t.ClearField("raw_data")
+                t.data_location = TensorProto.EXTERNAL
+                del t.external_data[:]
+                for k, v in (("location", location), ("offset", str(off)), ("length", str(length))):
+                    e = t.external_data.add()
+                    e.key, e.value = k, v
+    return pos

@@ -1,0 +1,98 @@
+"""Exporter structure checks (numerics run in onnxruntime-node: tests/engine-onnx.test.ts)."""
+import json
+import os
+import sys
+
+import onnx
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from export import main as export_main  # noqa: E402
+
+
+def load(d, name):
+    return onnx.load(os.path.join(d, name), load_external_data=False)
+
+
+def test_int8_26m_model_directory_is_small_and_shares_the_embedding(tmp_path):
+    out = tmp_path / "m"
+    assert export_main(["--random", "--shape", "needle-26m", "--quant", "int8", "--out", str(out)]) == 0
+    sizes = {f: (out / f).stat().st_size for f in os.listdir(out)}
+    total = sizes["encoder.onnx"] + sizes["decoder.onnx"] + sizes["weights.data"]
+    # 26.3M parameters as int8 + one fp32 scale per 64 weights, the embedding stored once
+    assert 26e6 < total < 30e6, sizes
+    assert sizes["encoder.onnx"] < 200_000 and sizes["decoder.onnx"] < 200_000
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["quantization"] == "int8" and cfg["files"]["weights"] == "weights.data"
+    assert cfg["graph"]["block_size"] == 64 and cfg["graph"]["accuracy_level"] == 4
+
+    dec, enc = load(out, "decoder.onnx"), load(out, "encoder.onnx")
+    # the decoder's input gather and tied output projection read the same uint8 table
+    users = [n.op_type for n in dec.graph.node if "embedding_q" in n.input]
+    assert sorted(users) == ["GatherBlockQuantized", "MatMulNBits"]
+    # ... and the encoder's copy points at the same bytes of weights.data
+    where = {}
+    for g, m in (("enc", enc), ("dec", dec)):
+        t = next(i for i in m.graph.initializer if i.name == "embedding_q")
+        where[g] = {e.key: e.value for e in t.external_data}
+    assert where["enc"] == where["dec"] and where["enc"]["location"] == "weights.data"
+    ops = {n.op_type for n in dec.graph.node}
+    assert {"MatMulNBits", "GroupQueryAttention", "SkipSimplifiedLayerNormalization"} <= ops
+    assert "MatMul" in ops  # cross-attention against the encoder's K/V
+    nbits = [n for n in dec.graph.node if n.op_type == "MatMulNBits"]
+    assert len(nbits) == 8 * 4 + 1  # qkv, self out, cross q, cross out per layer + the output projection
+    attrs = {a.name: a.i for a in nbits[0].attribute}
+    assert attrs["bits"] == 8 and attrs["accuracy_level"] == 4
+
+
+def test_fp32_without_external_data_keeps_weights_inside(tmp_path):
+    out = tmp_path / "m"
+    assert export_main(["--random", "--shape", "tiny", "--quant", "fp32", "--out", str(out), "--no-external-data"]) == 0
+    assert not (out / "weights.data").exists()
+    assert "weights" not in json.loads((out / "config.json").read_text())["files"]
+    dec = load(out, "decoder.onnx")
+    assert not any(n.op_type == "MatMulNBits" for n in dec.graph.node)
+    assert all(not i.external_data for i in dec.graph.initializer)
+
+
+def test_bad_arguments_are_clear_errors(tmp_path, capsys):
+    assert export_main(["--random", "--config", "{not json", "--quant", "int8", "--out", str(tmp_path / "x")]) == 2
+    assert "--config is not valid JSON" in capsys.readouterr().err
+    assert export_main(["--random", "--config", '{"num_heads": 6}', "--quant", "int8", "--out", str(tmp_path / "x")]) == 2
+    assert "must be a multiple of num_kv_heads" in capsys.readouterr().err
+    assert export_main(["--checkpoint", str(tmp_path / "none.pt"), "--tokenizer", "x", "--quant", "int8",
+                        "--out", str(tmp_path / "x")]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_training_checkpoint_exports(tmp_path):
+    import torch
+
+    from needle.checkpoint import load_torch_checkpoint, save_checkpoint
+    from needle.config import SHAPES
+    from needle.model import Needle
+
+    m = Needle(SHAPES["tiny"])
+    with torch.no_grad():
+        m.enc_gate.fill_(0.3)
+    ckpt = tmp_path / "step100.pt"
+    save_checkpoint(str(ckpt), m, step=100)
+    cfg, flat = load_torch_checkpoint(str(ckpt))
+    assert cfg == SHAPES["tiny"]
+    assert float(flat["encoder/layers/EncoderBlock_0/attn_gate"][0]) == pytest.approx(0.3)
+    # also a bare state dict saved from a compiled / DataParallel model
+    torch.save({f"module.{k}": v for k, v in m.state_dict().items()}, tmp_path / "bare.pt")
+    assert load_torch_checkpoint(str(tmp_path / "bare.pt"))[0].d_model == 64
+    fixtures = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "fixtures", "tokenizer")
+    # the tiny shape has 256 ids: a 1000-piece tokenizer does not fit it
+    assert export_main(["--checkpoint", str(ckpt), "--tokenizer", os.path.join(fixtures, "bpe-1k.model"),
+                        "--quant", "fp32", "--out", str(tmp_path / "m")]) == 2
+    assert not (tmp_path / "m").exists()
+    big = Needle(SHAPES["tiny"].__class__(**{**SHAPES["tiny"].to_dict(), "vocab_size": 1000}))
+    save_checkpoint(str(ckpt), big)
+    assert export_main(["--checkpoint", str(ckpt), "--tokenizer", os.path.join(fixtures, "bpe-1k.model"),
+                        "--quant", "fp32", "--out", str(tmp_path / "m")]) == 0
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["architecture"]["vocab_size"] == 1000
