@@ -137,6 +137,21 @@ def export_model_dir(flat: dict[str, np.ndarray], c: NeedleConfig, out: str, opt
     return cfg
 
 
+def accuracy_report(flat: dict[str, np.ndarray], c: NeedleConfig, int8_dir: str, *, tokenizer: str | None) -> int:
+    """Measure the int8 directory against an fp32 export of the same weights (bench/quant-accuracy.ts)."""
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    tool = os.path.join(root, "dist", "bench", "quant-accuracy.js")
+    if not os.path.isfile(tool):
+        print(f"export: error: {tool} not found; run `npm run build` first", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="needle-fp32-") as tmp:
+        twin = os.path.join(tmp, "fp32")
+        export_model_dir(flat, c, twin, GraphOptions(quant="fp32"), tokenizer=tokenizer, name="fp32-twin")
+        r = subprocess.run(["node", tool, "--int8", int8_dir, "--fp32", twin, "--write"], cwd=root)
+    return 0 if r.returncode == 0 else 2
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
@@ -155,6 +170,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dec-attention", choices=["gqa", "matmul"], default=GraphOptions.dec_attention)
     p.add_argument("--enc-gqa-groups", type=int, choices=[1, 2, 4], default=GraphOptions.enc_gqa_groups)
     p.add_argument("--cross-kv", choices=["per_layer", "fused"], default=GraphOptions.cross_kv)
+    p.add_argument("--accuracy-report", action="store_true",
+                   help="int8 only: also export an fp32 twin to a temp dir and measure int8 vs fp32 logits on eval "
+                        "inputs with onnxruntime-node (needs `npm run build`); writes OUT/quant-accuracy.json")
     p.add_argument("--no-external-data", action="store_true",
                    help="keep the weights inside encoder.onnx/decoder.onnx instead of one shared weights.data")
     return p.parse_args(argv)
@@ -192,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ExportError, CheckpointError, ValueError) as e:
         print(f"export: error: {e}", file=sys.stderr)
         return 2
+    if a.accuracy_report and a.quant == "int8":
+        rc = accuracy_report(flat, c, a.out, tokenizer=a.tokenizer)
+        if rc != 0:
+            return rc
     sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in ("encoder.onnx", "decoder.onnx", WEIGHTS)
              if os.path.exists(os.path.join(a.out, f))}
     print(json.dumps({"out": a.out, "quantization": cfg["quantization"],

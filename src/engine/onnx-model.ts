@@ -91,9 +91,13 @@ export class NeedleOnnxModel {
       interOpNumThreads: 1,
       ...options.sessionOptions,
     };
-    const open = async (path: string, what: string) => {
+    const open = async (path: string, what: "encoder" | "decoder") => {
       try {
-        return await InferenceSession.create(path, base);
+        // The encoder's buffers scale with the input (attention scores, K/V of up to 1024 tokens): without the
+        // arena they go back after each run (measured: peak RSS 212 -> 172 MB at 1024 tokens, same speed).
+        // The decoder's are small and per token, where the arena saves allocator calls.
+        const opts = what === "encoder" ? { enableCpuMemArena: false, ...base } : base;
+        return await InferenceSession.create(path, opts);
       } catch (err) {
         throw new EngineError(`${path}: onnxruntime cannot load the ${what} graph: ${(err as Error).message}`, "MODEL_INVALID");
       }
