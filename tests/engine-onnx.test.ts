@@ -122,6 +122,33 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
     }
   });
 
+  test("head_dim whose square root is not a power of two (scale applied, not folded) matches torch", async () => {
+    // 4 heads of 48 (sqrt 48 is irrational; GQA needs head_dim % 16 == 0), 2 kv heads; and 4 heads of 12,
+    // which the exporter gives MatMul attention because onnxruntime's GQA refuses it
+    const shape = { d_model: 48, num_heads: 4, num_kv_heads: 2, head_dim: 48, vocab_size: 256 };
+    const cases = CASES.slice(0, 2);
+    const out = join(dir, "hd12");
+    const r = pythonReference({
+      shape, seed: 3, tokenizer: TOKENIZER, cases,
+      export: [{ out: `${out}-gqa`, quant: "fp32" }, { out: `${out}-mm`, quant: "fp32", enc_attention: "matmul", dec_attention: "matmul" }],
+    });
+    const r12 = pythonReference({
+      shape: { ...shape, head_dim: 12 }, seed: 3, tokenizer: TOKENIZER, cases, export: [{ out: `${out}-12`, quant: "fp32" }],
+    });
+    for (const [d, ref] of [[`${out}-gqa`, r], [`${out}-mm`, r], [`${out}-12`, r12]] as const) {
+      const m = await NeedleOnnxModel.load(d);
+      try {
+        for (const [k, c] of cases.entries()) {
+          const enc = await m.encode(c.src);
+          const { logits } = await m.decode(enc, m.emptyCache(), c.tgt);
+          for (let t = 0; t < c.tgt.length; t++) expect(maxAbsDiff(logits[t]!, ref.cases[k]!.logits[t]!)).toBeLessThan(1e-3);
+        }
+      } finally {
+        await m.close();
+      }
+    }
+  });
+
   test("cached decoding (one token per call, or runs of several) gives the uncached logits", async () => {
     const c = CASES[2]!;
     const enc = await fp32.encode(c.src);

@@ -26,7 +26,7 @@ import onnx  # noqa: E402
 
 from needle.checkpoint import load_any  # noqa: E402
 from needle.config import SHAPES, NeedleConfig  # noqa: E402
-from needle.onnx_graphs import GraphOptions, build_decoder, build_encoder, externalize  # noqa: E402
+from needle.onnx_graphs import GraphOptions, build_decoder, build_encoder, effective_options, externalize  # noqa: E402
 from needle.random_weights import random_flat  # noqa: E402
 from needle.tree import CheckpointError, validate  # noqa: E402
 
@@ -118,7 +118,7 @@ def export_model_dir(flat: dict[str, np.ndarray], c: NeedleConfig, out: str, opt
             _save(g, os.path.join(tmp, fname))
         if tokenizer is not None:
             shutil.copyfile(tokenizer, os.path.join(tmp, "tokenizer.model"))
-        cfg = config_json(c, opts, name, source, extra)
+        cfg = config_json(c, effective_options(c, opts), name, source, extra)
         if external_data:
             cfg["files"]["weights"] = WEIGHTS
         with open(os.path.join(tmp, "config.json"), "w") as f:

@@ -19,8 +19,9 @@ Graph design (fp32 and int8 share it; int8 swaps every projection MatMul for com
 """
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -201,6 +202,10 @@ class _Weights:
         w = 1.0 + self.f[f"{pre}/q_norm/scale"][i].astype(np.float64)
         return (w * self.scale if self.exact else w).astype(np.float32)
 
+    def scale_q(self, b: "Builder", q: str) -> str:
+        """For the MatMul attention paths: q * 1/sqrt(head_dim) unless the q-norm weight already carries it."""
+        return q if self.exact else b.op("Mul", [q, b.scalar_f(self.scale, "qk_scale")])
+
     def k_norm(self, pre: str, i: int) -> np.ndarray:
         return (1.0 + self.f[f"{pre}/k_norm/scale"][i]).astype(np.float32)
 
@@ -274,7 +279,15 @@ def _matmul_attention(b: Builder, c: NeedleConfig, q: str, kT: str, v: str, bias
 # ---------------------------------------------------------------------------------------------------------
 # encoder
 # ---------------------------------------------------------------------------------------------------------
+def effective_options(c: NeedleConfig, opts: GraphOptions) -> GraphOptions:
+    """onnxruntime's GroupQueryAttention wants head_dim % 16 == 0 (rotary); other shapes use MatMul attention."""
+    if c.head_dim % 16 == 0:
+        return opts
+    return dataclasses.replace(opts, enc_attention="matmul", dec_attention="matmul")
+
+
 def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptions) -> onnx.ModelProto:
+    opts = effective_options(c, opts)
     b = Builder(opts)
     w = _Weights(flat, c)
     H, KV, hd, d = c.num_heads, c.num_kv_heads, c.head_dim, c.d_model
@@ -325,7 +338,7 @@ def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
                           scale=1.0 if w.exact else w.scale) for g in range(ng)]
             att = parts[0] if ng == 1 else b.op("Concat", parts, axis=-1)
         else:
-            q = _heads(b, b.op("RotaryEmbedding", [_flat(b, q, qd), pos, cos_n, sin_n], domain=MS,
+            q = _heads(b, b.op("RotaryEmbedding", [_flat(b, w.scale_q(b, q), qd), pos, cos_n, sin_n], domain=MS,
                                num_heads=H, interleaved=0), H, hd)
             k = b.op("RotaryEmbedding", [_flat(b, k, kvd), pos, cos_n, sin_n], domain=MS, num_heads=KV,
                      interleaved=0)
@@ -403,6 +416,7 @@ def _step_attention(b: Builder, c: NeedleConfig, q: str, kT: str, v: str, bias: 
 
 
 def build_decoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptions) -> onnx.ModelProto:
+    opts = effective_options(c, opts)
     b = Builder(opts)
     w = _Weights(flat, c)
     H, KV, hd, G = c.num_heads, c.num_kv_heads, c.head_dim, c.group
@@ -461,8 +475,8 @@ def build_decoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
                        scale=1.0 if w.exact else w.scale,
                        outputs=[b.fresh("gqa"), f"present_self_k_{i}", f"present_self_v_{i}"])[0]
         else:
-            q = b.op("RotaryEmbedding", [_flat(b, q, qd), pos, cos_n, sin_n], domain=MS, num_heads=H,
-                     interleaved=0)
+            q = b.op("RotaryEmbedding", [_flat(b, w.scale_q(b, q), qd), pos, cos_n, sin_n], domain=MS,
+                     num_heads=H, interleaved=0)
             q = b.op("Reshape", [q, b.i64([-1, KV, G, hd])])                          # [n, KV, G, hd]
             k = b.op("RotaryEmbedding", [_flat(b, k, kvd), pos, cos_n, sin_n], domain=MS, num_heads=KV,
                      interleaved=0)
@@ -480,7 +494,7 @@ def build_decoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
         pre = f"{DEC}/cross_attn"
         h, resid = b.skip_sln(resid, o, w.norm(f"{DEC}/ZCRMSNorm_1/scale", i))
         q = b.linear(h, flat[f"{pre}/q_proj/kernel"][i], f"dec{i}_cross_q")
-        q = b.sln(b.op("Reshape", [q, b.i64([-1, KV, G, hd])]), w.q_norm(pre, i))      # [n, KV, G, hd]
+        q = w.scale_q(b, b.sln(b.op("Reshape", [q, b.i64([-1, KV, G, hd])]), w.q_norm(pre, i)))  # [n, KV, G, hd]
         att = _step_attention(b, c, q, f"cross_k_{i}", f"cross_v_{i}", cbias)
         prev = b.linear(att, w.out(pre, i, w.f[f"{DEC}/cross_attn_gate"]), f"dec{i}_cross_out")
 
