@@ -1,13 +1,33 @@
 #!/usr/bin/python3
 """Export Needle weights to a model directory (models/FORMAT.md): config.json, encoder.onnx, decoder.onnx,
-tokenizer.model.
+weights.data (both graphs' initializers, each tensor once), tokenizer.model.
 
   python3 training/export.py --checkpoint CKPT.pt|needle.pkl --tokenizer X.model --out DIR --quant int8|fp32
   python3 training/export.py --random [--seed N] --shape needle-26m|tiny [--config JSON] --out DIR --quant int8
+  ... --quant int8 --accuracy-report      # + OUT/quant-accuracy.json: int8 vs an fp32 twin (needs npm run build)
 
 `--config` is a JSON object of NeedleConfig fields (for --random; with a checkpoint the architecture comes
-from the weights). Graph variants for measurements: --enc-attention/--dec-attention gqa|matmul,
---block-size N (int8 block along K), --enc-gqa-groups N, --cross-kv per_layer|fused.
+from the weights, and the tokenizer must fit it). Graph variants kept for measurements:
+--enc-attention/--dec-attention gqa|matmul, --block-size N (int8 block along K), --enc-gqa-groups N,
+--cross-kv per_layer|fused, --no-external-data.
+
+Why the defaults (measured with bench/engine-speed.ts and small A/B scripts on the 2-core Zen 5 box, 26M shape;
+see needle/onnx_graphs.py for the graph itself):
+- Hand-written graphs of fused onnxruntime ops instead of torch.onnx.export: a decoder step is 208 nodes, 57
+  of them free Reshapes (measured: a Reshape costs ~0 us, an SLN 0.4 us, a 512x512 MatMulNBits 3.8 us).
+- Decoder self-attention: GroupQueryAttention (rotary + cache append + causal attention in one op) beat MatMul
+  attention with RotaryEmbedding + Concat (~5-10% per step). Encoder: GroupQueryAttention with causal=0 and
+  seqlens_k for the (right-)padding, one op per kv head: same speed as one op for all heads, 4x smaller
+  attention-score buffer (peak RSS at 1024 tokens).
+- Cross-attention: plain MatMul with the query heads as [n, KV, G, 1, hd] against K^T [1, KV, 1, hd, T]: every
+  product is a 1 x hd x T GEMV that reads K in place; grouping G*n rows per kv head made MLAS pack K each step
+  (21 vs 15 us per layer). It is memory-bound: 1 MB of K/V per layer per step at T=512 (~1/3 of a step).
+- int8: MatMulNBits bits=8 accuracy_level=4 (int8 compute; accuracy_level 0 is 10x slower for 8 bits),
+  symmetric per-block scales; block 32/64/128 ran at the same speed within noise, 64 is close to 32 in
+  accuracy and 6% overhead. The embedding is one uint8 table read by GatherBlockQuantized and the tied
+  output MatMulNBits.
+- weights.data: one external-data file for both graphs (the embedding once: 29 MB instead of 33 MB for int8
+  26M) that onnxruntime maps; 16 MB less RSS after loading than weights inside the .onnx files.
 """
 from __future__ import annotations
 
