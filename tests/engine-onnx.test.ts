@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { InferenceSession, Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { argmax, greedyCached, greedyUncached } from "../src/engine/greedy.js";
 import { NeedleOnnxModel, type DecoderCache } from "../src/engine/onnx-model.js";
@@ -145,6 +146,37 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
         }
       } finally {
         await m.close();
+      }
+    }
+  });
+
+  test("the graphs honour attention masks: a right-padded encoder input gives the unpadded results", async () => {
+    const c = CASES[0]!;
+    const i64 = (a: number[]) => new Tensor("int64", BigInt64Array.from(a.map(BigInt)), [1, a.length]);
+    for (const variant of ["fp32", "variant0"]) { // GQA (seqlens) and MatMul (additive bias) masking
+      const enc = await InferenceSession.create(join(dir, variant, "encoder.onnx"));
+      const dec = await InferenceSession.create(join(dir, variant, "decoder.onnx"));
+      try {
+        const run = async (src: number[], mask: number[]) => {
+          const e = await enc.run({ input_ids: i64(src), attention_mask: i64(mask) });
+          const feeds: Record<string, Tensor> = {
+            input_ids: i64(c.tgt), position_ids: i64(c.tgt.map((_, t) => t)), encoder_attention_mask: i64(mask),
+          };
+          for (let l = 0; l < 2; l++) {
+            feeds[`past_self_k_${l}`] = feeds[`past_self_v_${l}`] = new Tensor("float32", new Float32Array(0), [1, 2, 0, 16]);
+            feeds[`cross_k_${l}`] = e[`cross_k_${l}`] as Tensor;
+            feeds[`cross_v_${l}`] = e[`cross_v_${l}`] as Tensor;
+          }
+          const d = await dec.run(feeds);
+          return { emb: e.embedding!.data as Float32Array, logits: d.logits!.data as Float32Array };
+        };
+        const plain = await run(c.src, c.src.map(() => 1));
+        const padded = await run([...c.src, 0, 0, 0, 0, 0], [...c.src.map(() => 1), 0, 0, 0, 0, 0]);
+        expect(maxAbsDiff(padded.emb, plain.emb)).toBeLessThan(1e-5);
+        expect(maxAbsDiff(padded.logits, plain.logits)).toBeLessThan(1e-4);
+        expect(maxAbsDiff(plain.logits, ref.cases[0]!.logits.flat())).toBeLessThan(1e-3);
+      } finally {
+        await Promise.all([enc.release(), dec.release()]);
       }
     }
   });

@@ -11,6 +11,9 @@ Graph design (fp32 and int8 share it; int8 swaps every projection MatMul for com
 - QK-norm is an SLN over the head axis of a [.., heads, head_dim] view; RoPE and attention are either
   com.microsoft.GroupQueryAttention (rotary + KV cache in one op) or explicit MatMul attention with the GQA
   grouping done by a reshape (query heads j*G..j*G+G-1 x kv head j), chosen by `GraphOptions`.
+- Masks: the encoder's GQA takes the real length from attention_mask (its sum), so padding must be at the
+  end (the engine never pads: batch 1); MatMul attention paths and the decoder's cross-attention add a
+  -1e9 bias where the mask is 0.
 - The encoder emits every decoder layer's cross K (k-normed, transposed [1,KV,hd,T]) and V from one
   [d, 2*layers*kv_dim] matmul, so a decoder step only reads them.
 - int8: weights are quantised symmetrically per block of `block_size` along K (zero point 128, the
