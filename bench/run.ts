@@ -3,7 +3,8 @@
 // engine-speed pauses/resumes it itself too, so it runs last.
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { engineSpeed, pauseTraining } from "./engine-speed.js";
+import { engineSpeed, pauseTraining, randomModel } from "./engine-speed.js";
+import { quantAccuracySection } from "./quant-accuracy.js";
 import { runSayLatencyBench, type BenchResult } from "./say-latency.js";
 import { runTokenizerBench } from "./tokenizer.js";
 import { runGrammarBench } from "./grammar-speed.js";
@@ -26,6 +27,10 @@ const sections: Section[] = [
   { name: "grammar", run: async (root, log) => print(log, await runGrammarBench(root)) },
   { name: "say-latency", run: async (root, log) => print(log, await runSayLatencyBench(root)) },
   { name: "engine-speed", run: async (_root, log) => void (await engineSpeed({ log })) },
+  {
+    name: "quant-accuracy",
+    run: (_root, log) => quantAccuracySection(randomModel("int8", log), randomModel("fp32", log), log),
+  },
 ];
 
 const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
