@@ -13,6 +13,8 @@ API (import with `training/` on sys.path):
     tree = m.to_checkpoint_tree()                # nested dict of numpy float32, the needle.pkl tree
     m.load_checkpoint_tree(tree)                 # nested or flat ("a/b/c") dict; raises CheckpointError
     m2 = Needle.from_checkpoint_tree(tree, config_dict)   # architecture inferred from shapes (+ partial config)
+    from needle.checkpoint import save_checkpoint             # training checkpoints training/export.py reads:
+    save_checkpoint("last.pt", m, step=..., optimizer=...)  # {"config", "model": state_dict, **extra}, atomic
 
 Parameters are stored stacked over layers, like the checkpoint: e.g. `enc_q_proj` is
 [encoder_layers, d_model, num_heads*head_dim], kernels are [in, out] (y = x @ W). `PARAM_PATHS` maps each
