@@ -487,9 +487,10 @@ _tool("turn_off", dict(_TGT, room=("target", g_room), every=("target", g_everyth
     "(turn|switch) {every} off", "(stop|shut) (the|) {t}", "(turn|put) the {t} off for me",
 ])
 
-_tool("set_light", {"t": ("target", g_light_target), "pct": ("brightness", g_pct), "color": ("color", g_colour),
+_tool("set_light", {"t": ("target", g_light_target), "lt": ("target", _target_light), "pct": ("brightness", g_pct), "color": ("color", g_colour),
                     "room": ("target", g_room)}, templates=[
     "{t} (to|at) {pct} percent", "{t} {pct}%", "{t} (to|at) {pct}", "{t} {color}", "{t} to {color}",
+    "{lt} (up|down|brighter|dimmer|darker)", "{lt} (up|down) (a bit|a little|please)",
     "brightness {pct}", "brightness (to|at) {pct} percent", "{t} brightness {pct}", "{pct} percent (brightness|) in the {room}",
     "{color} (light|lights) in the {room}", "{color} lights please", "can you dim (the|) {t} to {pct} percent",
     "can you make (the|) {t} {color}", "could you set (the|) {t} to {pct} percent", "i want the {t} {color}",

@@ -272,6 +272,14 @@ def style_sample(query: str, args: dict, rng: random.Random, imperative: bool, q
             new_args[k] = v2
         else:
             new_args[k] = v
+    if kind == "typed" and rng.random() < 0.12:
+        # names typed the way they appear in a home app: "Kitchen Light", "Movie Night"
+        for k, v in list(new_args.items()):
+            if (span_args is None or k in span_args) and isinstance(v, str) and len(v) > 2 and v in q2 \
+                    and k not in ("time", "duration", "day", "text"):
+                t = v.title().replace("'S", "'s")
+                q2 = q2.replace(v, t, 1)
+                new_args[k] = t
     if kind == "typed":
         q2 = finish_typed(q2, rng, question)
         for k, v in new_args.items():
@@ -490,7 +498,9 @@ class Builder:
         rng = self.rng
         decl, utter = S.random_tool(rng)
         text, args = utter(rng)
-        styled = style_sample(text, args, rng, False, False)
+        props = decl["parameters"]["properties"]
+        spans = {k for k, v in args.items() if isinstance(v, str) and "enum" not in props[k]}
+        styled = style_sample(text, args, rng, False, False, spans)
         if styled is None:
             return None
         q, args = styled
@@ -549,7 +559,9 @@ class Builder:
         if not exs:
             return None
         text, args = rng.choice(exs)
-        styled = style_sample(text, args, rng, False, is_question(text))
+        props = decl.get("parameters", {}).get("properties", {})
+        spans = {k for k, v in args.items() if isinstance(v, str) and "enum" not in props.get(k, {}) and v in text}
+        styled = style_sample(text, args, rng, False, is_question(text), spans)
         if styled is None:
             return None
         self._frame_excl = set()

@@ -29,6 +29,8 @@ LIGHT_DEVICES = [
 ]
 
 OTHER_DEVICES = [
+    "wemo", "wemo plug", "wemo switch", "sonos", "echo", "nest", "philips hue", "kasa plug", "tv plug",
+    "lamp plug", "heater plug", "switch", "light switch", "power socket", "wall socket", "mains",
     "fan", "ceiling fan", "desk fan", "tower fan", "air purifier", "purifier", "humidifier", "dehumidifier",
     "heater", "space heater", "radiator", "air conditioner", "ac", "a/c", "air con", "aircon", "tv",
     "television", "telly", "smart tv", "projector", "sound bar", "soundbar", "speaker", "speakers",
