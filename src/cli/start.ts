@@ -4,6 +4,7 @@ import { channels } from "../channels/index.js";
 import { ConfigError, loadConfig } from "../daemon/config.js";
 import { Daemon, type EngineFactory } from "../daemon/daemon.js";
 import { createLogger } from "../daemon/log.js";
+import { connectSystemd, statusLine } from "../daemon/systemd.js";
 import { EXIT, parse, type Io } from "./common.js";
 
 export const usage = "needled start [--config FILE] [--state-dir DIR] [--http HOST:PORT] [--mqtt URL]";
@@ -32,10 +33,16 @@ export async function run(argv: string[], io: Io, engineFactory?: EngineFactory)
     log.error("uncaught exception (kept running)", { error: String(err?.stack ?? err) });
   });
 
+  // Under systemd (Type=notify): READY/STATUS/WATCHDOG/STOPPING; a no-op elsewhere.
+  const systemd = connectSystemd({ log });
+  systemd.status("starting: loading plugins and the model");
+
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({ config, log, channels, ...(engineFactory ? { engineFactory } : {}) });
   } catch (err) {
+    systemd.status(`cannot start: ${((err as Error)?.message ?? String(err)).split("\n")[0]}`);
+    systemd.close();
     if (err instanceof ConfigError) {
       log.error("cannot start", { error: err.message });
       log.flush();
@@ -48,6 +55,8 @@ export async function run(argv: string[], io: Io, engineFactory?: EngineFactory)
     return EXIT.FAILED;
   }
 
+  systemd.ready(() => statusLine(daemon.health()));
+
   return await new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
@@ -59,6 +68,7 @@ export async function run(argv: string[], io: Io, engineFactory?: EngineFactory)
         return;
       }
       log.info("signal received; shutting down", { signal: sig });
+      systemd.stopping(`stopping (${sig}): ${daemon.core.busy} call(s) in flight`);
       daemon
         .stop()
         .then(() => resolve(EXIT.OK))
@@ -66,7 +76,10 @@ export async function run(argv: string[], io: Io, engineFactory?: EngineFactory)
           log.error("shutdown failed", { error: String(err) });
           resolve(EXIT.FAILED);
         })
-        .finally(() => log.flush());
+        .finally(() => {
+          systemd.close();
+          log.flush();
+        });
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);

@@ -1,6 +1,8 @@
-// Structured logs: one JSON object per line on stdout (journald keeps each line as one entry), via pino.
+// Structured logs via pino: one JSON object per line on stdout, or, when stdout is the journal (running as a
+// systemd service), "<N>message key=value" lines that journald reads priorities from (see journal-log.ts).
 import { pino, type Logger as Pino, type DestinationStream } from "pino";
 import type { Logger } from "../plugins/api.js";
+import { journalDestination, logFormatFromEnv, type LogFormat } from "./journal-log.js";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -17,6 +19,8 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Where lines go; stdout by default. Tests pass a stream to read them back. */
   destination?: DestinationStream;
+  /** "journal": syslog-prefixed text lines. Default: $NEEDLED_LOG_FORMAT, else journal when stdout is the journal. */
+  format?: LogFormat;
 }
 
 function wrap(p: Pino): DaemonLogger {
@@ -60,7 +64,9 @@ export function createLogger(opts: LoggerOptions = {}): DaemonLogger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    opts.destination ?? pino.destination({ dest: 1, sync: true }),
+    (opts.format ?? (opts.destination ? "json" : logFormatFromEnv())) === "journal"
+      ? journalDestination(opts.destination)
+      : (opts.destination ?? pino.destination({ dest: 1, sync: true })),
   );
   return wrap(p);
 }
