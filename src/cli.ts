@@ -32,6 +32,20 @@ export const commands: Record<string, Command> = {
   eval: { summary: "measure the model on an eval set", load: optional("eval.js", "eval") },
   doctor: { summary: "check model, broker, state dir, ports and plugins", load: () => import("./cli/doctor.js") },
   plugin: { summary: "plugin new NAME [--dir DIR]: scaffold a plugin with a test", load: () => import("./cli/plugin.js") },
+  "install-service": {
+    summary: "run needled as a systemd service (own user, unit, config); --dry-run shows the steps",
+    load: async () => {
+      const m = await import("./cli/service.js");
+      return { run: m.runInstall, usage: m.installUsage };
+    },
+  },
+  "uninstall-service": {
+    summary: "stop and remove the systemd service (--purge: config, state and user too)",
+    load: async () => {
+      const m = await import("./cli/service.js");
+      return { run: m.runUninstall, usage: m.uninstallUsage };
+    },
+  },
 };
 
 function usage(): string {
