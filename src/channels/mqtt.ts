@@ -16,6 +16,8 @@ export interface MqttChannelOptions {
   events: EventBus;
   baseTopic: string;
   log: Logger;
+  /** Subscribe to <base>/+/say (default true); false when mqtt.share_group hands `say` to the satellite channel. */
+  say?: boolean;
 }
 
 export interface MqttChannel {
@@ -53,9 +55,12 @@ export async function startMqttChannel(opts: MqttChannelOptions): Promise<MqttCh
     await publish(replyTopic, answer);
   };
 
-  const unsubscribe = await client.subscribe(`${base}/+/say`, (topic, payload, meta) => {
-    void onSay(topic, payload, meta);
-  });
+  const unsubscribe =
+    opts.say === false
+      ? async () => {}
+      : await client.subscribe(`${base}/+/say`, (topic, payload, meta) => {
+          void onSay(topic, payload, meta);
+        });
 
   const stopEvents = opts.events.subscribe((e: EventEnvelope) => {
     if (!client.connected) return;

@@ -40,6 +40,12 @@ export const sections: Record<string, Record<string, unknown>> = {
       enabled: { type: "boolean", default: true },
       url: nullable({ type: "string", pattern: "^(mqtts?|wss?|tcp|ssl)://", default: null }),
       base_topic: { type: "string", pattern: "^[^#+/][^#+]*[^#+/]$|^[^#+/]$", default: "needled" },
+      share_group: nullable({
+        type: "string",
+        pattern: "^[A-Za-z0-9_-]{1,64}$",
+        default: null,
+        description: "several daemons share one stream of commands: $share/<group>/<base>/+/say (needs mqtt.url)",
+      }),
       broker: {
         type: "object",
         default: {},
@@ -90,6 +96,63 @@ export const sections: Record<string, Record<string, unknown>> = {
     },
   },
   stdin: { enum: ["auto", true, false], default: "auto", description: "read lines from a terminal" },
+  // Wearables on the link protocol (devices/PROTOCOL.md): serial ports, and the profiles of every device.
+  serial: {
+    type: "object",
+    default: {},
+    additionalProperties: false,
+    properties: {
+      ports: {
+        type: "array",
+        default: [],
+        items: {
+          type: "object",
+          additionalProperties: false,
+          required: ["path"],
+          properties: {
+            path: { type: "string", minLength: 1 },
+            baud_rate: { type: "integer", minimum: 300, maximum: 4_000_000 },
+            device: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$", description: "id until the device says hello" },
+            profile: { type: "string", minLength: 1 },
+          },
+        },
+      },
+      autodetect: {
+        type: "array",
+        default: [],
+        items: {
+          type: "object",
+          additionalProperties: false,
+          required: ["vendor_id", "product_id"],
+          properties: {
+            vendor_id: { type: "string", pattern: "^(0x)?[0-9A-Fa-f]{1,4}$" },
+            product_id: { type: "string", pattern: "^(0x)?[0-9A-Fa-f]{1,4}$" },
+            baud_rate: { type: "integer", minimum: 300, maximum: 4_000_000 },
+            profile: { type: "string", minLength: 1 },
+          },
+        },
+      },
+      scan_interval_ms: { type: "integer", minimum: 100, maximum: 600_000, default: 2000 },
+      reconnect: {
+        type: "object",
+        default: {},
+        additionalProperties: false,
+        properties: {
+          min_ms: { type: "integer", minimum: 10, maximum: 600_000, default: 250 },
+          max_ms: { type: "integer", minimum: 10, maximum: 600_000, default: 10_000 },
+        },
+      },
+    },
+  },
+  devices: {
+    type: "object",
+    default: {},
+    additionalProperties: false,
+    properties: {
+      profile_dirs: { type: "array", items: { type: "string", minLength: 1 }, default: [], description: "more wearable profiles (*.json)" },
+      default_profile: { type: "string", minLength: 1, default: "watch" },
+    },
+  },
   shutdown_timeout_ms: { type: "integer", minimum: 0, maximum: 600_000, default: 5000 },
 };
 

@@ -18,6 +18,8 @@ export interface NeedledConfig {
     /** External broker; undefined means the embedded one at broker.host:broker.port. */
     url?: string;
     baseTopic: string;
+    /** MQTT v5 shared-subscription group for `say` (several daemons, one stream of commands). */
+    shareGroup?: string;
     broker: { host: string; port: number };
   };
   stateDir: string;
@@ -113,9 +115,15 @@ export function parseConfig(text: string, opts: LoadOptions = {}): NeedledConfig
     enabled: boolean;
     url: string | null;
     base_topic: string;
+    share_group: string | null;
     broker: { host: string; port: number };
   };
   const policy = data.policy as { confirm_window_s: number; auto_confirm_confidence: number | null };
+  if (mqtt.share_group && !mqtt.url) {
+    throw new ConfigError([
+      "mqtt.share_group: needs mqtt.url, an external broker (Mosquitto, EMQX, HiveMQ ...) that all the daemons share; the embedded broker has no shared subscriptions",
+    ]);
+  }
 
   // The default model dir is the package's own; a dir given in a file is relative to that file.
   const modelDir = isAbsolute(model.dir)
@@ -138,6 +146,7 @@ export function parseConfig(text: string, opts: LoadOptions = {}): NeedledConfig
       enabled: mqtt.enabled,
       ...(mqtt.url ? { url: mqtt.url } : {}),
       baseTopic: mqtt.base_topic,
+      ...(mqtt.share_group ? { shareGroup: mqtt.share_group } : {}),
       broker: { ...mqtt.broker },
     },
     stateDir,
@@ -251,5 +260,8 @@ export function describeError(e: ErrorObject): string {
 function patternHint(path: string): string {
   if (path === "mqtt.url") return "must be a broker URL such as mqtt://host:1883";
   if (path === "mqtt.base_topic") return "must be a topic without wildcards (+, #) or leading/trailing /";
+  if (path === "mqtt.share_group") return "must be 1-64 letters, digits, _ or - (no / + #)";
+  if (/^serial\.autodetect\.\d+\.(vendor|product)_id$/.test(path)) return 'must be a USB id in hex, such as "2e8a" (quote it in YAML)';
+  if (/^serial\.ports\.\d+\.device$/.test(path)) return "must be a device id: letters, digits, _ . : @ - (no / + #)";
   return "has the wrong format";
 }

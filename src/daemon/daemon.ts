@@ -52,10 +52,11 @@ export interface ChannelContext {
   mqtt?: SharedMqttClient;
 }
 
-/** Starts a channel; returns how to stop it (called first on shutdown: no new work). */
+/** Starts a channel; returns how to stop it (called first on shutdown: no new work) and, optionally, its
+ * state for GET /healthz (`channels.<name>`). */
 export interface ChannelFactory {
   name: string;
-  start(ctx: ChannelContext): Promise<{ close(): Promise<void> | void } | undefined>;
+  start(ctx: ChannelContext): Promise<{ close(): Promise<void> | void; health?(): unknown } | undefined>;
 }
 
 export interface PluginHealth {
@@ -76,6 +77,8 @@ export interface Health {
   tools: number;
   state: { dir: string; problems: StateProblem[] };
   inflight: number;
+  /** Channels from DaemonOptions.channels that report their state (serial ports, satellites ...). */
+  channels?: Record<string, unknown>;
 }
 
 /** The engine module: src/engine/index.ts, unless $NEEDLED_ENGINE_MODULE names another (same export). */
@@ -107,7 +110,7 @@ export class Daemon {
   private http: HttpChannel | undefined;
   private mqttChannel: MqttChannel | undefined;
   private stdin: StdinChannel | undefined;
-  private readonly extraChannels: Array<{ name: string; close(): Promise<void> | void }> = [];
+  private readonly extraChannels: Array<{ name: string; close(): Promise<void> | void; health?: () => unknown }> = [];
   private keepAlive: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
@@ -203,6 +206,8 @@ export class Daemon {
         events: this.events,
         baseTopic: config.mqtt.baseTopic,
         log,
+        // With a share group, `say` comes through src/channels/satellite.ts (one daemon of the group each).
+        say: !config.mqtt.shareGroup,
       });
     }
     if (config.http.enabled) {
@@ -234,7 +239,7 @@ export class Daemon {
         log: log.child({ channel: factory.name }),
         ...(this.mqtt ? { mqtt: this.mqtt } : {}),
       });
-      if (ch) this.extraChannels.push({ name: factory.name, close: () => ch.close() });
+      if (ch) this.extraChannels.push({ name: factory.name, close: () => ch.close(), ...(ch.health ? { health: () => ch.health!() } : {}) });
     }
     log.info("needled ready", {
       http: this.http?.url,
@@ -383,7 +388,21 @@ export class Daemon {
       tools: this.registry.size,
       state: { dir: this.config.stateDir, problems: [...this.stateProblems] },
       inflight: this.core.busy,
+      ...(this.extraChannels.some((c) => c.health) ? { channels: this.channelHealth() } : {}),
     };
+  }
+
+  private channelHealth(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const c of this.extraChannels) {
+      if (!c.health) continue;
+      try {
+        out[c.name] = c.health();
+      } catch (err) {
+        out[c.name] = { error: String((err as Error)?.message ?? err) };
+      }
+    }
+    return out;
   }
 
   /** Graceful stop; safe to call more than once (later calls wait for the first). */
