@@ -32,6 +32,8 @@ export const commands: Record<string, Command> = {
   eval: { summary: "measure the model on an eval set", load: optional("eval.js", "eval") },
   doctor: { summary: "check model, broker, state dir, ports and plugins", load: () => import("./cli/doctor.js") },
   plugin: { summary: "plugin new NAME [--dir DIR]: scaffold a plugin with a test", load: () => import("./cli/plugin.js") },
+  listen: { summary: "speech in, reply out: listen [--wav FILE] (the microphone without --wav)", load: () => import("./cli/listen.js") },
+  voice: { summary: "voice setup: download and verify the small English Vosk model", load: () => import("./cli/voice.js") },
   "device-sim": {
     summary: 'a reference wearable: device-sim --serial PATH --text "..." (or --mqtt URL --device ID); --wav, --listen',
     load: () => import("./cli/device-sim.js"),

@@ -50,6 +50,8 @@ export interface ChannelContext {
   config: NeedledConfig;
   log: DaemonLogger;
   mqtt?: SharedMqttClient;
+  /** The loaded tools (the speech channel builds its grammar from their vocabulary and examples). */
+  registry?: Registry;
 }
 
 /** Starts a channel; returns how to stop it (called first on shutdown: no new work) and, optionally, its
@@ -238,6 +240,7 @@ export class Daemon {
         config,
         log: log.child({ channel: factory.name }),
         ...(this.mqtt ? { mqtt: this.mqtt } : {}),
+        registry: this.registry,
       });
       if (ch) this.extraChannels.push({ name: factory.name, close: () => ch.close(), ...(ch.health ? { health: () => ch.health!() } : {}) });
     }
