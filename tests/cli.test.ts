@@ -145,7 +145,8 @@ describe("tools and doctor", () => {
     expect(r.stdout).toMatch(/^ok {4}plugins: 1 plugin\(s\) \[fx-echo\], 11 tool\(s\)$/m);
     const json = JSON.parse((await runCli(["doctor", "--config", cfg, "--json"])).stdout);
     expect(json.ok).toBe(false);
-    expect(json.checks.map((c: { name: string }) => c.name)).toEqual(["config", "model", "state dir", "mqtt", "http", "plugins"]);
+    // The core checks come first; other parts of the project add theirs after.
+    expect(json.checks.map((c: { name: string }) => c.name).slice(0, 6)).toEqual(["config", "model", "state dir", "mqtt", "http", "plugins"]);
   });
 
   it("doctor checks a configured broker and a well-formed model dir", async () => {
