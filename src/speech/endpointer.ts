@@ -155,7 +155,8 @@ export class Endpointer {
     const startMs = this.nowMs;
     this.frames++;
     const endMs = this.nowMs;
-    const floor = this.floorDb ?? db;
+    // Until frames have been heard, assume a quiet room (speech in the very first frame must count).
+    const floor = this.floorDb ?? this.opts.minSpeechDbfs - this.opts.thresholdDb;
     const loud = db >= Math.max(floor + this.opts.thresholdDb, this.opts.minSpeechDbfs);
     const st = this.state;
 
@@ -195,7 +196,8 @@ export class Endpointer {
 
   /** Noise floor: follows a drop at once, a rise slowly. */
   private track(db: number): void {
-    if (this.floorDb === undefined || db < this.floorDb) {
+    this.floorDb ??= this.opts.minSpeechDbfs - this.opts.thresholdDb;
+    if (db < this.floorDb) {
       this.floorDb = db;
     } else {
       this.floorDb = Math.min(db, this.floorDb + (this.opts.floorRiseDbPerS * this.opts.frameMs) / 1000);

@@ -41,8 +41,9 @@ export class WakePhrases {
           if (!final) undecided = true;
           continue;
         }
-        const d = distance(words.slice(0, n).join(" "), want);
-        if (d <= tolerance(want) && (!best || d < best.d)) best = { d, phrase: want, n };
+        // Compared without spaces: a recogniser splits an unknown word anywhere ("need all").
+        const d = distance(words.slice(0, n).join(""), phrase.join(""));
+        if (d <= tolerance(want) && (!best || d < best.d || (d === best.d && n > best.n))) best = { d, phrase: want, n };
       }
     }
     if (best) return { kind: "yes", phrase: best.phrase, rest: words.slice(best.n).join(" ") };
@@ -50,7 +51,7 @@ export class WakePhrases {
   }
 }
 
-/** Edits allowed: a quarter of the phrase's characters, at least 1. */
+/** Edits allowed: 30% of the phrase's characters ("hey needle": 3), at least 1. */
 function tolerance(phrase: string): number {
-  return Math.max(1, Math.floor(phrase.length / 4));
+  return Math.max(1, Math.round(phrase.length * 0.3));
 }
