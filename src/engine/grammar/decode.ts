@@ -11,6 +11,12 @@ export interface DecodeOptions {
   usedPositions: number;
   /** tokenizer for jump-forward (encodeNoDummyPrefix); without it every token comes from the logits */
   encode?: (text: string) => readonly number[];
+  /**
+   * Called for every token taken from the logits (not for jump-forward tokens), eos included, with the logits
+   * it was picked from. `forced` is true when the grammar allowed nothing else (eos after a complete answer).
+   * The engine's confidence is computed from these (src/engine/confidence.ts).
+   */
+  onPick?: (token: number, logits: Float32Array, forced: boolean) => void;
 }
 
 export type DecodeStatus =
@@ -83,8 +89,10 @@ export async function decodeConstrained(
         continue;
       }
     }
+    const onlyEos = grammar.canEnd(state);
     const pick = grammar.pickGreedy(state, logits);
     if (pick === null) return result("dead");
+    options.onPick?.(pick.token, logits, onlyEos);
     if (pick.token === eos) return result("eos");
     if (used >= maxPositions) return result("budget");
     tokens.push(pick.token);
