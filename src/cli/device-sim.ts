@@ -278,14 +278,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
     : await SimDevice.mqtt(values.mqtt!, values["base-topic"] ?? "needled", device, profile);
   const show = (f: Frame) => JSON.stringify(messageJson(f));
   let events = 0;
-  let stopListening: (() => void) | undefined;
+  let finishListening: () => void = () => {};
+  const listened = new Promise<void>((resolve) => (finishListening = resolve));
   sim.onFrame = (f) => {
     if (values.verbose) io.err(`<- ${show(f)}`);
     if (f.msg.type === "event" && values.listen) {
       io.out(show(f));
       void sim.ack(f.seq).catch(() => {});
       events++;
-      if (count !== undefined && events >= count) stopListening?.();
+      // A haptic frame follows its event: give it a moment to arrive and be printed.
+      if (count !== undefined && events === count) setTimeout(finishListening, 300);
     } else if (f.msg.type === "haptic" && values.listen) {
       io.out(show(f));
     }
@@ -309,19 +311,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
       io.out(show(r));
       if (r.msg.type === "error") failed = true;
     }
-    if (values.listen && (count === undefined || events < count)) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, timeoutMs);
-        const onSig = () => resolve();
-        process.once("SIGINT", onSig);
-        process.once("SIGTERM", onSig);
-        stopListening = () => {
-          clearTimeout(t);
-          process.off("SIGINT", onSig);
-          process.off("SIGTERM", onSig);
-          resolve();
-        };
-      });
+    if (values.listen) {
+      let timer: NodeJS.Timeout | undefined;
+      const onSig = () => finishListening();
+      process.once("SIGINT", onSig);
+      process.once("SIGTERM", onSig);
+      await Promise.race([listened, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      process.off("SIGINT", onSig);
+      process.off("SIGTERM", onSig);
+      if (count !== undefined && events < count) {
+        io.err(`needled device-sim: ${events} of ${count} events within ${timeoutMs / 1000} s`);
+        failed = true;
+      }
     }
   } catch (err) {
     io.err(`needled device-sim: ${(err as Error).message}`);
