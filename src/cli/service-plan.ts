@@ -51,7 +51,9 @@ export interface UninstallFacts {
 const unitPath = (root = "") => `${root}${UNIT_DIR}/${SERVICE}`;
 
 export function planInstall(f: InstallFacts): Step[] {
-  const steps: Step[] = [];
+  // First, before anything changes: can the service user reach node and needled at all? (A user still to be
+  // created owns nothing, so it is judged as "other" plus the device groups.)
+  const steps: Step[] = [{ kind: "check", name: "access", why: `${f.user} can run ${f.node} and read ${f.packageRoot}` }];
   const prefix = f.root ? ["--prefix", f.root] : [];
   for (const g of f.missingGroups) {
     steps.push({ kind: "run", argv: ["groupadd", ...prefix, "--system", g], why: `the ${g} group does not exist` });
@@ -84,7 +86,6 @@ export function planInstall(f: InstallFacts): Step[] {
       why: `${f.user} exists; make sure it is in ${DEVICE_GROUPS.join(" and ")}`,
     });
   }
-  steps.push({ kind: "check", name: "access", why: `${f.user} can run ${f.node} and read ${f.packageRoot}` });
 
   const unit = renderUnit(f.template, f);
   if (f.installedUnit === unit) {

@@ -150,7 +150,7 @@ async function install(argv: string[], io: Io): Promise<number> {
   }
   const accessCheck = (): string | undefined => {
     const now = AccountDb.read(root);
-    // A user that does not exist yet (dry run) is judged as "other" plus the device groups.
+    // A user that does not exist yet is judged as "other" plus the device groups.
     const who: Identity = now.identity(c.user, DEVICE_GROUPS) ?? {
       name: c.user,
       uid: -1,

@@ -119,13 +119,25 @@ export function serviceIdentity(root = ""): Identity {
   return { name: AccountDb.read(root).accounts.find((x) => x.uid === uid)?.name ?? `uid ${uid}`, uid, gids };
 }
 
-/** Device paths named anywhere in the config (a serial section, a plugin's port ...): /dev/tty*, /dev/serial/*, /dev/rfcomm*. */
+/**
+ * Serial ports named anywhere in the config (a serial section, a plugin's port ...): /dev/tty*,
+ * /dev/serial/*, /dev/rfcomm* (present or not), and any other absolute path that leads to a terminal
+ * device (a udev or socat symlink).
+ */
 export function configuredDevicePaths(raw: unknown): string[] {
   const out = new Set<string>();
+  const isTty = (p: string) => /^\/dev\/(tty|serial\/|rfcomm|pts\/\d)/.test(p);
   const walk = (v: unknown, depth: number) => {
     if (depth > 8) return;
     if (typeof v === "string") {
-      if (/^\/dev\/(tty|serial\/|rfcomm)/.test(v)) out.add(v);
+      if (isTty(v)) out.add(v);
+      else if (v.startsWith("/") && !v.startsWith("/dev/") && existsSync(v)) {
+        try {
+          if (isTty(realpathSync(v)) && statSync(v).isCharacterDevice()) out.add(v);
+        } catch {
+          /* not a device */
+        }
+      }
     } else if (Array.isArray(v)) {
       for (const x of v) walk(x, depth + 1);
     } else if (v && typeof v === "object") {
