@@ -202,15 +202,15 @@ describe("serial ports and audio input, on real device nodes", () => {
     await writeFile(config, stringify({ ...base, plugins: { link: { port: a } } }));
     const good = await runCli(["doctor", "--json", "--config", config]);
     const checks = JSON.parse(good.stdout).checks as Array<{ name: string; status: string; detail: string }>;
-    const serial = checks.find((c) => c.name === "serial ports")!;
+    const serial = checks.find((c) => c.name === "serial access")!;
     expect(serial.status).toBe("ok");
     expect(serial.detail).toContain(a);
-    expect(checks.map((c) => c.name)).toEqual(expect.arrayContaining(["service", "service user", "serial ports", "audio input"]));
+    expect(checks.map((c) => c.name)).toEqual(expect.arrayContaining(["service", "service user", "serial access", "audio access"]));
 
     await writeFile(config, stringify({ ...base, plugins: { link: { port: a, spare: "/dev/ttyNEEDLEDGONE9" } } }));
     const bad = await runCli(["doctor", "--json", "--config", config]);
     expect(bad.code).toBe(1);
-    const serial2 = (JSON.parse(bad.stdout).checks as Array<{ name: string; status: string; detail: string }>).find((c) => c.name === "serial ports")!;
+    const serial2 = (JSON.parse(bad.stdout).checks as Array<{ name: string; status: string; detail: string }>).find((c) => c.name === "serial access")!;
     expect(serial2).toMatchObject({ status: "fail", detail: expect.stringContaining("/dev/ttyNEEDLEDGONE9: missing (unplugged?)") });
   });
 });

@@ -11,8 +11,8 @@ import { AccountDb, canAccess, type Identity } from "../unix-accounts.js";
 export const checks: DoctorCheck[] = [
   { name: "service", run: () => checkService() },
   { name: "service user", run: () => checkServiceUser() },
-  { name: "serial ports", run: ({ config }) => checkSerialPorts(configuredDevicePaths(config.raw), serviceIdentity()) },
-  { name: "audio input", run: () => checkAudioInput("/dev/snd", serviceIdentity()) },
+  { name: "serial access", run: ({ config }) => checkSerialPorts(configuredDevicePaths(config.raw), serviceIdentity()) },
+  { name: "audio access", run: () => checkAudioInput("/dev/snd", serviceIdentity()) },
 ];
 
 const unitFile = (root = "") => `${root}${UNIT_DIR}/${SERVICE}`;
