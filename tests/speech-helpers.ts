@@ -32,11 +32,12 @@ export async function espeak(text: string): Promise<PcmAudio> {
 }
 
 /** Phrases joined by silences: the samples and where each phrase starts (ms). */
-export function joinWithSilence(parts: PcmAudio[], gapMs: number, leadMs = 0): { audio: PcmAudio; startsMs: number[] } {
+export function joinWithSilence(parts: PcmAudio[], gapMs: number, leadMs = 0, tailMs = 0): { audio: PcmAudio; startsMs: number[] } {
   const rate = parts[0]!.sampleRate;
   const gap = Math.round((rate * gapMs) / 1000);
   const lead = Math.round((rate * leadMs) / 1000);
-  const total = lead + parts.reduce((n, p) => n + p.samples.length, 0) + gap * (parts.length - 1);
+  const tail = Math.round((rate * tailMs) / 1000);
+  const total = lead + parts.reduce((n, p) => n + p.samples.length, 0) + gap * (parts.length - 1) + tail;
   const samples = new Int16Array(total);
   const startsMs: number[] = [];
   let at = lead;

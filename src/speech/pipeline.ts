@@ -103,8 +103,9 @@ export class SpeechPipeline {
    */
   pressTalk(device = this.opts.device, held = true): void {
     if (this.ended) return;
-    this.pttDevice = device;
-    this.enqueue(this.endpointer.begin(held));
+    // An utterance the detector opened ends here; the button's own one starts now.
+    const closing = this.endpointer.inUtterance ? this.endpointer.finish("released") : [];
+    this.enqueue([...closing, ...this.endpointer.begin(held)], device);
   }
 
   releaseTalk(): void {
@@ -136,19 +137,19 @@ export class SpeechPipeline {
     return this.work;
   }
 
-  private enqueue(events: EndpointEvent[]): void {
+  private enqueue(events: EndpointEvent[], pttDevice?: string): void {
     if (events.length === 0) return;
     const wall = performance.now();
     this.work = this.work.then(async () => {
       for (const e of events) {
         try {
+          if (e.type === "start" && e.byPtt) this.pttDevice = pttDevice;
           await this.handle(e, wall);
         } catch (err) {
           this.opts.onError?.(err);
-          if (this.current) {
-            this.current.gate = "dropped";
-            this.safeReset();
-          }
+          // Whatever the recogniser holds of this utterance is lost; the next one starts clean.
+          if (this.current) this.current.gate = "dropped";
+          this.safeReset();
         }
       }
     });
