@@ -65,6 +65,8 @@ export async function startSatelliteChannel(ctx: ChannelContext, options: Satell
   const maxBackoff = options.maxBackoffMs ?? 30_000;
   let backoff = minBackoff;
   const hub = hostname() || "needled";
+  /** This daemon among the group (two daemons may share a host name). */
+  const hubId = `${hub}:${process.pid}:${Math.random().toString(16).slice(2, 8)}`;
   const stats = new LinkStats();
   const shared = { commands: 0, duplicates: 0, badInput: 0 };
   const sessions = new Map<string, LinkSession>();
@@ -75,6 +77,8 @@ export async function startSatelliteChannel(ctx: ChannelContext, options: Satell
   const inflight = new Set<Promise<void>>();
   let closing = false;
   let lastError: string | undefined;
+  /** The broker granted every subscription since the last connect. */
+  let subscribed = false;
 
   const client: MqttClient = mqtt.connect(url, {
     protocolVersion,
@@ -94,10 +98,12 @@ export async function startSatelliteChannel(ctx: ChannelContext, options: Satell
     backoff = minBackoff;
     client.options.reconnectPeriod = backoff;
     lastError = undefined;
+    subscribed = false;
     client.subscribe(filters, (err, granted) => {
       if (err) log.error("satellite: subscribe failed", { error: err.message });
-      const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+      const refused = (granted ?? []).filter((g) => g.qos >= 0x80).map((g) => g.topic);
       if (refused.length > 0) log.error("satellite: the broker refused subscriptions (shared subscriptions unsupported?)", { refused });
+      subscribed = !err && refused.length === 0;
     });
     log.info("satellite: connected", { url: redact(url), protocolVersion, shareGroup: group ?? null });
   });
@@ -142,6 +148,7 @@ export async function startSatelliteChannel(ctx: ChannelContext, options: Satell
             firmware: hello.firmware,
             protocol: hello.protocol,
             hub,
+            hubId,
             at: new Date().toISOString(),
           };
           publish(`${base}/${device}/link/state`, JSON.stringify(state), { retain: true });
@@ -204,12 +211,17 @@ export async function startSatelliteChannel(ctx: ChannelContext, options: Satell
     }
     if ((device = deviceOf(topic, "/link/state"))) {
       try {
-        const state = JSON.parse(payload.toString("utf8")) as { profile?: unknown };
+        const state = JSON.parse(payload.toString("utf8")) as { profile?: unknown; hubId?: unknown };
         const p = typeof state.profile === "string" ? profiles.get(state.profile) : undefined;
         if (p) {
           known.set(device, p.name);
           const s = sessions.get(device);
           if (s) s.profile = p;
+          // Another daemon got the device's hello: it restarted, so forget its old seqs here too.
+          if (s && state.hubId !== hubId) {
+            log.debug("satellite: the device said hello to another daemon; forgetting its seqs", { device });
+            s.reset();
+          }
         }
       } catch {
         log.debug("satellite: unreadable link/state", { topic });
@@ -256,6 +268,7 @@ export async function startSatelliteChannel(ctx: ChannelContext, options: Satell
       url: redact(url),
       protocolVersion,
       connected: client.connected,
+      subscribed: client.connected && subscribed,
       ...(lastError ? { lastError } : {}),
       shareGroup: group ?? null,
       devices: [...sessions.values()].map((s) => s.status()),

@@ -103,6 +103,12 @@ export class LinkSession {
     this.audio = undefined;
   }
 
+  /** The device restarted (it said hello, here or to another daemon of a group): forget its seqs and audio. */
+  reset(): void {
+    this.recent.clear();
+    this.audio = undefined;
+  }
+
   /** One whole frame as received (after SLIP). Never throws. */
   receive(bytes: Buffer): void {
     if (this.closed) return;
@@ -215,8 +221,7 @@ export class LinkSession {
     this.firmware = hello.firmware;
     this.helloAt = new Date().toISOString();
     // A device that restarts counts from 0 again: forget the old seqs.
-    this.recent.clear();
-    this.audio = undefined;
+    this.reset();
     this.post({
       type: "welcome",
       protocol: Math.min(hello.protocol, LINK_VERSION),
@@ -241,6 +246,7 @@ export class LinkSession {
     for (const [s, r] of this.recent) if (now - r.at > DUPLICATE_WINDOW_MS) this.recent.delete(s);
     const seen = this.recent.get(seq);
     if (!seen) return false;
+    this.opts.log.info("link: a frame seen before (retransmission); answered from memory", { device: this.device, seq });
     this.opts.stats.duplicates++;
     this.post({ type: "ack", ackSeq: seq, status: 0 });
     for (const f of seen.frames ?? []) this.sendRaw(f);
