@@ -8,6 +8,7 @@ import { quantAccuracySection } from "./quant-accuracy.js";
 import { runSayLatencyBench, type BenchResult } from "./say-latency.js";
 import { runTokenizerBench } from "./tokenizer.js";
 import { runGrammarBench } from "./grammar-speed.js";
+import { runSpeechLatencyBench } from "./speech-latency.js";
 
 type Log = (line: string) => void;
 
@@ -26,6 +27,7 @@ const sections: Section[] = [
   { name: "tokenizer", run: (root, log) => print(log, runTokenizerBench(root)) },
   { name: "grammar", run: async (root, log) => print(log, await runGrammarBench(root)) },
   { name: "say-latency", run: async (root, log) => print(log, await runSayLatencyBench(root)) },
+  { name: "speech-latency", run: async (root, log) => print(log, await runSpeechLatencyBench(root, { log })) },
   { name: "engine-speed", run: async (_root, log) => void (await engineSpeed({ log })) },
   {
     name: "quant-accuracy",
