@@ -45,7 +45,8 @@ describe("libvosk (real library)", () => {
     await expect(openVosk({ modelDir: dir, libvosk: join(dir, "missing.so") })).rejects.toThrow(/voice\.libvosk: .*missing\.so does not exist/);
     const junk = join(dir, "libvosk.so");
     writeFileSync(junk, "this is not an ELF file");
-    const err = await openVosk({ modelDir: dir, libvosk: junk }).catch((e: unknown) => e);
+    // (a model directory with the right layout: the library is opened only once a model is there)
+    const err = await openVosk({ modelDir: brokenModel(), libvosk: junk }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VoiceUnavailable);
     expect((err as Error).message).toMatch(/cannot load .*libvosk\.so/);
   });

@@ -175,10 +175,10 @@ export interface OpenVoskOptions {
 export async function openVosk(opts: OpenVoskOptions): Promise<SpeechModel> {
   const lookup = findLibrary(opts.libvosk);
   if (!lookup.found) throw new VoiceUnavailable(libraryAdvice(lookup, opts.libvosk), "library");
-  const api = loadLibrary(lookup.found.path);
   const dir = resolve(opts.modelDir);
   const check = checkModelDir(dir);
   if (!check.ok) throw new VoiceUnavailable(`voice.model: ${check.problem}`, "model");
+  const api = loadLibrary(lookup.found.path); // only now: a text-only daemon does not map 26 MB for nothing
   api.setLogLevel(opts.logLevel ?? -1);
   // Loading takes a second or more on a Pi: off the event loop.
   const handle = await new Promise<unknown>((resolve, reject) =>
