@@ -101,7 +101,7 @@ describe("endpointer", () => {
     const dir = mkdtempSync(join(tmpdir(), "needled-ep-"));
     const boundsA = soxSpeechBounds(espeakWav("set a timer for five minutes"));
     const boundsB = soxSpeechBounds(espeakWav("turn on the kitchen lights"));
-    writeWav(join(dir, "both.wav"), audio); // (kept for a person to listen to when this fails)
+    writeWav(join(dir, "both.wav"), audio); // (left in /tmp for a person to listen to when this fails)
 
     const pcm = resample(audio.samples, 22050, 16000);
     const ep = new Endpointer({ sampleRate: 16000 });
@@ -123,12 +123,10 @@ describe("endpointer", () => {
     expect(e1!.reason).toBe("silence");
     expect(e1!.atMs - e1!.speechEndMs).toBe(600);
     // The audio handed on covers the speech plus the pre-roll.
-    let i = 0;
     const segments: number[] = [];
     for (const e of ev) {
       if (e.type === "start") segments.push(0);
       if (e.type === "audio") segments[segments.length - 1]! += e.samples.length;
-      i++;
     }
     expect(segments[0]! / 16).toBeGreaterThanOrEqual(e1!.atMs - s1!.atMs);
     expect(segments[0]! / 16).toBeLessThanOrEqual(e1!.atMs - s1!.atMs + 300 + 100);

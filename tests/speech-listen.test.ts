@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { resample } from "../src/speech/resample.js";
-import { runCli, spawnDaemon, type DaemonProcess } from "./helpers/daemon.js";
+import { ROOT, runCli, spawnDaemon, type DaemonProcess } from "./helpers/daemon.js";
 import { espeak, espeakWav, joinWithSilence, scriptedEngineModule, scriptedSpeechModule, writeWav } from "./speech-helpers.js";
 
 const timerCall = { "set a timer for 5 minutes": [{ name: "set_timer", arguments: { duration: "5 minutes" } }] };
@@ -69,6 +69,49 @@ describe("needled listen --wav", () => {
   });
 });
 
+/** A folder with an ALSA file device "speechfile" that plays `text` (espeak-ng, 16 kHz) then silence. */
+async function alsaSpeechDevice(dir: string, text: string): Promise<void> {
+  const speech = await espeak(text);
+  const pcm = resample(joinWithSilence([speech], 0, 300, 1500).audio.samples, 22050, 16000);
+  writeFileSync(join(dir, "speech.raw"), Buffer.from(pcm.buffer));
+  writeFileSync(
+    join(dir, ".asoundrc"),
+    `pcm.speechfile {\n  type file\n  slave.pcm null\n  file "/dev/null"\n  infile "${join(dir, "speech.raw")}"\n  format "raw"\n}\n`,
+  );
+}
+
+describe("needled listen (microphone)", () => {
+  it("captures with a real arecord (ALSA file device), prints what it heard and the reply, and stops on SIGINT", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "needled-listen-mic-"));
+    await alsaSpeechDevice(dir, "hey needle set a timer for five minutes");
+    writeFileSync(
+      join(dir, "config.yaml"),
+      `state_dir: ${join(dir, "state")}\nbuiltin_plugins: [timers]\nmqtt: {enabled: false}\nvoice: {alsa_device: speechfile, arecord_args: ["-d", "3"]}\n`,
+    );
+    const p = spawn(process.execPath, [join(ROOT, "dist", "src", "cli.js"), "listen", "--in-process", "--config", join(dir, "config.yaml")], {
+      env: {
+        ...process.env,
+        HOME: dir,
+        NEEDLED_CONFIG: "",
+        NEEDLED_SPEECH_MODULE: scriptedSpeechModule(dir, ["hey needle set a timer for five minutes"]),
+        NEEDLED_ENGINE_MODULE: scriptedEngineModule(dir, timerCall),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (err += d));
+    const exited = new Promise<number | null>((r) => p.once("exit", (c) => r(c)));
+    for (let i = 0; i < 150 && !/^reply:/m.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    p.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(err).toMatch(/listening on ALSA "speechfile"/);
+    expect(out).toMatch(/^heard: set a timer for 5 minutes/m);
+    expect(out).toMatch(/^reply: .*5 minutes/m);
+  });
+});
+
 describe("the daemon's speech channel", () => {
   let d: DaemonProcess | undefined;
   const procs: ChildProcess[] = [];
@@ -80,14 +123,7 @@ describe("the daemon's speech channel", () => {
 
   it("hears the microphone (a real arecord on an ALSA file device playing espeak-ng speech) and dispatches", async () => {
     const dir = mkdtempSync(join(tmpdir(), "needled-mic-"));
-    // 16 kHz raw speech for ALSA's file plugin: "hey needle set a timer for five minutes", then silence.
-    const speech = await espeak("hey needle set a timer for five minutes");
-    const pcm = resample(joinWithSilence([speech], 0, 300, 1500).audio.samples, 22050, 16000);
-    writeFileSync(join(dir, "speech.raw"), Buffer.from(pcm.buffer));
-    writeFileSync(
-      join(dir, ".asoundrc"),
-      `pcm.speechfile {\n  type file\n  slave.pcm null\n  file "/dev/null"\n  infile "${join(dir, "speech.raw")}"\n  format "raw"\n}\n`,
-    );
+    await alsaSpeechDevice(dir, "hey needle set a timer for five minutes");
     d = await spawnDaemon({
       dir,
       config: {
