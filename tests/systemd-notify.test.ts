@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { stringify } from "yaml";
 import { CLI, ROOT } from "./helpers/daemon.js";
 import { LineCollector } from "./helpers/lines.js";
+import { startMosquitto } from "./helpers/mosquitto.js";
 import { formatMessage, parseNotifySocket, sockaddrUn, watchdogIntervalMs } from "../src/daemon/systemd-notify.js";
 import { statusLine } from "../src/daemon/systemd.js";
 import type { Health } from "../src/daemon/daemon.js";
@@ -82,7 +83,10 @@ async function tempDir(): Promise<string> {
  * `sh -c 'WATCHDOG_PID=$$ exec node ...'`: exec keeps the pid, so WATCHDOG_PID names the daemon itself, as
  * systemd sets it.
  */
-async function startDaemon(env: Record<string, string>, opts: { watchdogPidSelf?: boolean; waitReady?: boolean } = {}): Promise<Daemon> {
+async function startDaemon(
+  env: Record<string, string>,
+  opts: { watchdogPidSelf?: boolean; waitReady?: boolean; config?: Record<string, unknown> } = {},
+): Promise<Daemon> {
   const dir = await tempDir();
   const config = join(dir, "config.yaml");
   await writeFile(
@@ -94,6 +98,7 @@ async function startDaemon(env: Record<string, string>, opts: { watchdogPidSelf?
       plugin_dirs: [BUSY_PLUGIN],
       state_dir: join(dir, "state"),
       log: { level: "debug" },
+      ...opts.config,
     }),
   );
   const args = [CLI, "start", "--config", config];
@@ -195,6 +200,29 @@ describe("notify protocol against a real daemon", () => {
     expect(after.length).toBeGreaterThanOrEqual(2);
     // The silence covers the whole block: systemd (WatchdogSec=0.4 here) would have killed the service.
     expect((after[0]! - before.at(-1)!) / 1e6).toBeGreaterThanOrEqual(1400);
+  });
+
+  it("STATUS follows the daemon's health: broker connected, lost, back", async () => {
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.dispose());
+    const r = await receiver(await socketPath());
+    await startDaemon({ NOTIFY_SOCKET: r.address, WATCHDOG_USEC: "400000" }, { config: { mqtt: { enabled: true, url: broker.url } } });
+    const ready = await r.waitFor("READY", "1");
+    expect(ready.fields.STATUS).toMatch(/, broker connected, /);
+
+    await broker.stop();
+    const lost = await r.out.waitFor((l) => l.includes("broker disconnected"), 15_000);
+    expect(JSON.parse(lost).fields.STATUS).toMatch(/^degraded: .*broker disconnected/);
+    await broker.restart();
+    const back = await r.out.waitFor((l) => {
+      const d = l.includes('"fields"') ? (JSON.parse(l) as Datagram) : undefined;
+      return d !== undefined && d.t_ns > JSON.parse(lost).t_ns && /broker connected/.test(d.fields.STATUS ?? "");
+    }, 20_000);
+    expect(JSON.parse(back).fields.WATCHDOG).toBe("1"); // status changes ride along with a ping
+    // A status is sent when it changes, not with every ping.
+    const statuses = r.datagrams().flatMap((g) => (g.fields.STATUS !== undefined ? [g.fields.STATUS] : []));
+    for (let i = 1; i < statuses.length; i++) expect(statuses[i], `status #${i}`).not.toBe(statuses[i - 1]);
+    expect(r.datagrams().filter((g) => g.fields.WATCHDOG === "1" && g.fields.STATUS === undefined).length).toBeGreaterThan(0);
   });
 
   it("works with an abstract-namespace socket (@name)", async () => {
