@@ -195,6 +195,17 @@ describe("install into a system image (--root), for real", () => {
     expect(existsSync(join(root, "etc/systemd/system/needled.service"))).toBe(false);
     expect(AccountDb.read(root).user("needled")).toBeUndefined();
   });
+
+  it.skipIf(!isRoot)("refuses when an existing config could not be read by the service (it would fail at every start)", async () => {
+    const { root, cli } = await image();
+    await mkdir(join(root, "etc", "needled"));
+    await writeFile(join(root, "etc", "needled", "config.yaml"), "log:\n  level: info\n");
+    await chmod(join(root, "etc", "needled", "config.yaml"), 0o600);
+    const r = run(cli, ["install-service", "--root", root, "--node", "/usr/bin/node"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/etc\/needled\/config\.yaml \(mode 600\) is not readable by needled/);
+    expect(existsSync(join(root, "etc/systemd/system/needled.service"))).toBe(false);
+  });
 });
 
 describe("unit rendering", () => {

@@ -53,7 +53,8 @@ const unitPath = (root = "") => `${root}${UNIT_DIR}/${SERVICE}`;
 export function planInstall(f: InstallFacts): Step[] {
   // First, before anything changes: can the service user reach node and needled at all? (A user still to be
   // created owns nothing, so it is judged as "other" plus the device groups.)
-  const steps: Step[] = [{ kind: "check", name: "access", why: `${f.user} can run ${f.node} and read ${f.packageRoot}` }];
+  const what = `${f.user} can run ${f.node} and read ${f.packageRoot}${f.configExists ? ` and ${CONFIG_DIR}/config.yaml` : ""}`;
+  const steps: Step[] = [{ kind: "check", name: "access", why: what }];
   const prefix = f.root ? ["--prefix", f.root] : [];
   for (const g of f.missingGroups) {
     steps.push({ kind: "run", argv: ["groupadd", ...prefix, "--system", g], why: `the ${g} group does not exist` });

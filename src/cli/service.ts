@@ -157,9 +157,11 @@ async function install(argv: string[], io: Io): Promise<number> {
       gids: DEVICE_GROUPS.map((g) => now.group(g)?.gid ?? -1),
     };
     const from = (p: string) => HOME_PREFIXES.find((h) => p.startsWith(`${h}/`)) ? p : "/";
+    const config = `${root}${CONFIG_DIR}/config.yaml`;
     return (
       whyNoAccess(`${root}${facts.node}`, who, "rx", `${root}${from(nodePrefix(facts.node))}`) ??
-      whyNoAccess(`${root}${facts.cli}`, who, "r", `${root}${from(facts.packageRoot)}`)
+      whyNoAccess(`${root}${facts.cli}`, who, "r", `${root}${from(facts.packageRoot)}`) ??
+      (facts.configExists ? whyNoAccess(config, who, "r") : undefined)
     );
   };
 
@@ -245,7 +247,7 @@ function printPlan(steps: Step[], io: Io, checks: Checks): number {
 }
 
 function accessHint(): string {
-  return "Install needled where its user can read it, e.g. /opt/needled (README \"Install on a Raspberry Pi\"), and node system-wide.";
+  return "Install needled where its user can read it, e.g. /opt/needled (README \"Install on a Raspberry Pi\"), node system-wide, and keep /etc/needled/config.yaml readable by the service user.";
 }
 
 async function execute(steps: Step[], io: Io, checks: Checks, root: string): Promise<void> {
