@@ -30,7 +30,7 @@ export const commands: Record<string, Command> = {
   tools: { summary: "list the tools the daemon loads", load: () => import("./cli/tools.js") },
   predict: { summary: "run the model on text (no daemon needed)", load: optional("predict.js", "predict") },
   eval: { summary: "measure the model on an eval set", load: optional("eval.js", "eval") },
-  doctor: { summary: "check model, broker, state dir, ports and plugins", load: () => import("./cli/doctor.js") },
+  doctor: { summary: "check model, broker, state dir, ports, plugins, the service and device access", load: () => import("./cli/doctor.js") },
   plugin: { summary: "plugin new NAME [--dir DIR]: scaffold a plugin with a test", load: () => import("./cli/plugin.js") },
   listen: { summary: "speech in, reply out: listen [--wav FILE] (the microphone without --wav)", load: () => import("./cli/listen.js") },
   voice: { summary: "voice setup: download and verify the small English Vosk model", load: () => import("./cli/voice.js") },
