@@ -9,6 +9,7 @@ import { runSayLatencyBench, type BenchResult } from "./say-latency.js";
 import { runTokenizerBench } from "./tokenizer.js";
 import { runGrammarBench } from "./grammar-speed.js";
 import { runSpeechLatencyBench } from "./speech-latency.js";
+import { runLinkBench } from "./link.js";
 
 type Log = (line: string) => void;
 
@@ -28,6 +29,7 @@ const sections: Section[] = [
   { name: "grammar", run: async (root, log) => print(log, await runGrammarBench(root)) },
   { name: "say-latency", run: async (root, log) => print(log, await runSayLatencyBench(root)) },
   { name: "speech-latency", run: async (root, log) => print(log, await runSpeechLatencyBench(root, { log })) },
+  { name: "link", run: async (root, log) => print(log, await runLinkBench(root, log)) },
   { name: "engine-speed", run: async (_root, log) => void (await engineSpeed({ log })) },
   {
     name: "quant-accuracy",
