@@ -33,7 +33,7 @@ export type EngineFactory = (opts: EngineOptions) => Promise<ToolCaller>;
 export interface DaemonOptions {
   config: NeedledConfig;
   log: DaemonLogger;
-  /** How to open the model; default: src/engine's openEngine (or $NEEDLED_ENGINE_MODULE's). */
+  /** How to open the model; default: src/engine's openEngine. */
   engineFactory?: EngineFactory;
   /** Plugins given as objects, loaded after the discovered ones (embedding, tests). */
   plugins?: PluginDefinition[];
@@ -83,17 +83,10 @@ export interface Health {
   channels?: Record<string, unknown>;
 }
 
-/** The engine module: src/engine/index.ts, unless $NEEDLED_ENGINE_MODULE names another (same export). */
+/** The real engine (src/engine), loaded on first use so that commands which never predict skip onnxruntime. */
 export const defaultEngineFactory: EngineFactory = async (opts) => {
-  const spec = process.env.NEEDLED_ENGINE_MODULE || "../engine/index.js";
-  let mod: { openEngine?: EngineFactory };
-  try {
-    mod = (await import(spec)) as { openEngine?: EngineFactory };
-  } catch (err) {
-    throw new Error(`the engine module could not be loaded (${spec}): ${(err as Error).message}`);
-  }
-  if (typeof mod.openEngine !== "function") throw new Error(`${spec} exports no openEngine()`);
-  return mod.openEngine(opts);
+  const { openEngine } = await import("../engine/index.js");
+  return openEngine(opts);
 };
 
 export class Daemon {
