@@ -224,9 +224,15 @@ export function capabilitiesOf(p: Profile): Capability[] {
 
 /** A WAV file as 16 kHz 16-bit mono samples (wavefile converts depth and rate; channels are averaged). */
 export async function readWav(file: string): Promise<Int16Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new UsageError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
   let wav: InstanceType<typeof wavefile.WaveFile>;
   try {
-    wav = new wavefile.WaveFile(await readFile(file));
+    wav = new wavefile.WaveFile(bytes);
   } catch (err) {
     throw new UsageError(`${file}: not a WAV file we can read (${(err as Error).message})`);
   }
