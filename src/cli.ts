@@ -1,35 +1,18 @@
 #!/usr/bin/env node
 // The `needled` command. Each subcommand is a module in src/cli/ exporting run(argv, io) -> exit code.
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "./daemon/config.js";
 import { DaemonUnreachable, EXIT, UsageError, stdio, type Io } from "./cli/common.js";
 
 type Command = { summary: string; load: () => Promise<{ run(argv: string[], io: Io): Promise<number> }> };
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** A command another part of the project provides (a module that may not exist yet). */
-function optional(file: string, what: string): Command["load"] {
-  return async () => {
-    const path = join(here, "cli", file);
-    if (!existsSync(path)) {
-      return { run: async (_argv: string[], io: Io) => (io.err(`needled: ${what} is not available in this build`), EXIT.FAILED) };
-    }
-    const mod = (await import(`./cli/${file}`)) as { run?: (argv: string[], io: Io) => Promise<number> };
-    if (typeof mod.run !== "function") throw new Error(`src/cli/${file} exports no run()`);
-    return { run: mod.run };
-  };
-}
-
 export const commands: Record<string, Command> = {
   start: { summary: "run the daemon in the foreground", load: () => import("./cli/start.js") },
   say: { summary: 'send text to the running daemon: say "set a timer for 5 minutes"', load: () => import("./cli/say.js") },
   call: { summary: "call a tool directly on the running daemon: call set_timer '{\"duration\":\"5 minutes\"}'", load: () => import("./cli/call.js") },
   tools: { summary: "list the tools the daemon loads", load: () => import("./cli/tools.js") },
-  predict: { summary: "run the model on text (no daemon needed)", load: optional("predict.js", "predict") },
-  eval: { summary: "measure the model on an eval set", load: optional("eval.js", "eval") },
+  predict: { summary: "run the model on text (no daemon needed)", load: () => import("./cli/predict.js") },
+  eval: { summary: "measure the model on an eval set", load: () => import("./cli/eval.js") },
   doctor: { summary: "check model, broker, state dir, ports, plugins, the service and device access", load: () => import("./cli/doctor.js") },
   plugin: { summary: "plugin new NAME [--dir DIR]: scaffold a plugin with a test", load: () => import("./cli/plugin.js") },
   listen: { summary: "speech in, reply out: listen [--wav FILE] (the microphone without --wav)", load: () => import("./cli/listen.js") },
