@@ -3,6 +3,9 @@
 // the daemon's normal engine (src/engine with models/default); when that model is not installed the
 // daemon answers ENGINE_UNAVAILABLE, and these tests compare the reply frame with the daemon's own HTTP
 // answer to the same text, so they hold either way (the engine-specific check runs when it loaded).
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import wavefile from "wavefile";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fitText } from "../src/channels/link/fit.js";
 import { encodeFrame } from "../src/channels/link/frame.js";
@@ -170,6 +173,23 @@ describe("serial channel, daemon process + device-sim on socat PTYs", () => {
     } finally {
       await dev.close();
     }
+  });
+
+  it("device-sim --wav: the audio frames arrive whole; this daemon has no speech model, so it says NO_SPEECH", async () => {
+    const w = new wavefile.WaveFile();
+    w.fromScratch(1, 22050, "16", Array.from({ length: 22050 }, (_, i) => Math.round(9000 * Math.sin(i / 5))));
+    const file = join(pty.dir, "cmd.wav");
+    await writeFile(file, w.toBuffer());
+    const before = await serial();
+    const r = await runCli(["device-sim", "--serial", pty.b, "--device", "watch-1", "--wav", file]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: "error", code: "NO_SPEECH" });
+    const after = await serial();
+    // hello + audio_start + 50 chunks of 20 ms (1 s resampled to 16 kHz) + audio_end, none damaged
+    expect(after.framesIn - before.framesIn).toBe(53);
+    expect(after.dropped.total).toBe(before.dropped.total);
+    expect(after.errorsSent - before.errorsSent).toBe(1);
+    expect(d.logs().some((l) => /voice unavailable|voice off/.test(String(l.msg)))).toBe(true);
   });
 
   it("device-sim reports a missing port clearly", async () => {
