@@ -203,6 +203,15 @@ export async function startSatelliteChannel(ctx: ChannelContext, options: Satell
 
   client.on("message", (topic, payload, packet) => {
     if (closing) return;
+    // A bug of ours must not break mqtt.js's packet loop (and with it every satellite).
+    try {
+      onMessage(topic, payload, packet);
+    } catch (err) {
+      log.error("satellite: handling a message failed", { topic, error: String((err as Error)?.stack ?? err) });
+    }
+  });
+
+  const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
     let device: string | undefined;
     if ((device = deviceOf(topic, "/link/in"))) {
       const s = sessionFor(device);
@@ -237,7 +246,7 @@ export async function startSatelliteChannel(ctx: ChannelContext, options: Satell
         onSay(device, payload, packet).catch((err) => log.error("satellite: say failed", { device, error: String(err) })),
       );
     }
-  });
+  };
 
   const stopEvents = ctx.events.subscribe((e: EventEnvelope) => {
     if (e.device === undefined) {
