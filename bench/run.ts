@@ -8,6 +8,7 @@ import { quantAccuracySection } from "./quant-accuracy.js";
 import { runSayLatencyBench, type BenchResult } from "./say-latency.js";
 import { runTokenizerBench } from "./tokenizer.js";
 import { runGrammarBench } from "./grammar-speed.js";
+import { predictLatencySection } from "./predict-latency.js";
 import { runSpeechLatencyBench } from "./speech-latency.js";
 import { runLinkBench } from "./link.js";
 
@@ -30,6 +31,11 @@ const sections: Section[] = [
   { name: "say-latency", run: async (root, log) => print(log, await runSayLatencyBench(root)) },
   { name: "speech-latency", run: async (root, log) => print(log, await runSpeechLatencyBench(root, { log })) },
   { name: "link", run: async (root, log) => print(log, await runLinkBench(root, log)) },
+  {
+    name: "predict-latency",
+    run: async (_root, log) =>
+      void (await predictLatencySection({ log, randomModels: () => [randomModel("int8", log), randomModel("fp32", log)] })),
+  },
   { name: "engine-speed", run: async (_root, log) => void (await engineSpeed({ log })) },
   {
     name: "quant-accuracy",
