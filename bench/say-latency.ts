@@ -3,8 +3,8 @@
 // handler -> reply (and, in a second pass, MQTT needled/<device>/say -> needled/<device>/reply).
 // The utterances are the `examples` of the built-in tools' declarations (tools/*/tools.json), never the
 // eval sets. Target: p50 <= 50 ms.
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -25,10 +25,37 @@ export interface SayBenchOptions {
   rounds?: number;
 }
 
+/**
+ * The model to time: opts.modelDir, $NEEDLED_BENCH_MODEL, models/default, or (until that is shipped) one exported
+ * from the training checkpoint into a temp dir, labelled as such.
+ */
+function chooseModel(root: string, explicit?: string): { dir: string; label: string; cleanup(): void } {
+  const given = explicit ?? process.env.NEEDLED_BENCH_MODEL;
+  if (given) return { dir: given, label: given, cleanup: () => {} };
+  const shipped = join(root, "models", "default");
+  if (existsSync(join(shipped, "config.json"))) return { dir: shipped, label: "models/default", cleanup: () => {} };
+  const ckpt = join(root, "training", "runs", "main", "last.pt");
+  const tok = join(root, "training", "runs", "tok", "needle.model");
+  if (!existsSync(ckpt) || !existsSync(tok)) throw new Error("no models/default and no training checkpoint to export one from");
+  const tmp = mkdtempSync(join(tmpdir(), "needled-bench-model-"));
+  const out = join(tmp, "model");
+  const r = spawnSync("/usr/bin/python3", [join(root, "training", "export.py"), "--checkpoint", ckpt, "--tokenizer", tok, "--quant", "int8", "--out", out], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`exporting the checkpoint failed: ${r.stderr}`);
+  return { dir: out, label: "checkpoint export (models/default not shipped yet)", cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
+}
+
 export async function runSayLatencyBench(root: string, opts: SayBenchOptions = {}): Promise<BenchResult[]> {
-  const modelDir = opts.modelDir ?? join(root, "models", "default");
   const cli = join(root, "dist", "src", "cli.js");
-  if (!existsSync(join(modelDir, "config.json"))) throw new Error(`no model in ${modelDir} (train/export one first)`);
+  const model = chooseModel(root, opts.modelDir);
+  try {
+    return await timeSay(root, cli, model.dir, model.label, opts);
+  } finally {
+    model.cleanup();
+  }
+}
+
+async function timeSay(root: string, cli: string, modelDir: string, label: string, opts: SayBenchOptions): Promise<BenchResult[]> {
+  if (!existsSync(join(modelDir, "config.json"))) throw new Error(`no model in ${modelDir}`);
   if (!existsSync(join(root, "dist", "src", "engine", "index.js"))) throw new Error("the engine (src/engine/index.ts) is not built");
 
   const utterances = ["timers", "navigation", "smarthome"].flatMap((p) => {
@@ -44,7 +71,7 @@ export async function runSayLatencyBench(root: string, opts: SayBenchOptions = {
     "http: {host: 127.0.0.1, port: 0}",
     `mqtt: {broker: {host: 127.0.0.1, port: ${brokerPort}}}`,
     `state_dir: ${JSON.stringify(join(dir, "state"))}`,
-    "log: {level: warn}",
+    "log: {level: info}",
     "stdin: false",
     "",
   ].join("\n");
@@ -81,6 +108,7 @@ export async function runSayLatencyBench(root: string, opts: SayBenchOptions = {
         if (a.confirm) await post("no");
       }
     }
+    console.log(`model: ${label}`);
     results.push(stats(`HTTP say round trip (${utterances.length} utterances x ${rounds})`, client));
     results.push(stats("  of which in the daemon (text in -> reply out)", server));
 
