@@ -239,3 +239,42 @@ describe("autodetection by USB vendor/product id", () => {
     expect(none.status).toBe("skip");
   });
 });
+
+describe("commands in flight per device", () => {
+  it("a fifth command while four are being answered gets BUSY; the four are answered", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "needled-serial-busy-"));
+    const pty = await ptyPair();
+    // TEST DOUBLE engine: a slow one, so that commands pile up (the real model answers in milliseconds).
+    const slowEngine = async () => ({
+      predict: async () => {
+        await new Promise((r) => setTimeout(r, 400));
+        return { calls: [], confidence: 0.5, ms: 400 };
+      },
+      close: async () => {},
+    });
+    const config = parseConfig(
+      stringify({ http: { enabled: false }, mqtt: { enabled: false }, builtin_plugins: false, stdin: false, state_dir: join(dir, "state"), serial: { ports: [{ path: pty.a }] } }),
+      { env: {} },
+    );
+    const daemon = await Daemon.start({ config, log: createLogger({ level: "silent" }), channels: [serialChannelFactory()], engineFactory: slowEngine });
+    const dev = await RawDevice.open(pty.b);
+    try {
+      const health = () => (daemon.health().channels as { serial: any }).serial;
+      await until(health, (s) => s.ports[0].state === "open");
+      expect(health().ports[0].device).toBe("serial-hub"); // no id configured, no hello: named after the port
+      const seqs: number[] = [];
+      for (let i = 0; i < 5; i++) seqs.push(await dev.send({ type: "text", text: `command ${i}` }));
+      const busy = await dev.waitFor((f) => f.msg.type === "error", 5000, "BUSY");
+      expect(busy.msg).toMatchObject({ code: "BUSY", refSeq: seqs[4] });
+      await until(() => dev.frames.filter((f) => f.msg.type === "reply").length, (n) => n === 4, 5000, "4 replies");
+      const answered = dev.frames.flatMap((f) => (f.msg.type === "reply" ? [f.msg.replyTo] : []));
+      expect(answered.sort()).toEqual(seqs.slice(0, 4));
+      expect(dev.frames.find((f) => f.msg.type === "reply")!.msg).toMatchObject({ ok: false, kind: "NO_MATCH" });
+    } finally {
+      await dev.close();
+      await daemon.stop();
+      await pty.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
