@@ -204,9 +204,9 @@ describe("plugins that misbehave in a real process", () => {
 
 describe("stdin channel", () => {
   it("a typed line is said as device 'stdin' and the reply printed", async () => {
-    const d = await start({ config: { stdin: true, plugin_dirs: [join(FIXTURE_PLUGINS, "echo")] }, stdin: "pipe" });
+    const d = await start({ config: { stdin: true, plugin_dirs: [join(FIXTURE_PLUGINS, "echo")], model: { dir: "/nonexistent/model" } }, stdin: "pipe" });
     d.proc.stdin!.write("hello there\n");
-    // No model in this test: the reply says so, as a plain (non-JSON) line.
+    // The model dir is missing on purpose (a reply that does not depend on a model): it says so, as a plain line.
     const line = await d.out.waitFor((l) => l === "Sorry, my language model is not available.");
     expect(line).toBeTruthy();
   });
