@@ -50,7 +50,11 @@ export interface SpawnOptions {
   stdin?: "pipe" | "ignore";
 }
 
+/** No model unless a test asks for one (tests/daemon-e2e.test.ts does): most tests are about other parts. */
+export const NO_MODEL = "/nonexistent/needled-test-model";
+
 export const testDefaults = (stateDir: string) => ({
+  model: { dir: NO_MODEL },
   http: { host: "127.0.0.1", port: 0 },
   mqtt: { enabled: false },
   builtin_plugins: false,
