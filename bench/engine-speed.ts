@@ -95,7 +95,7 @@ export function randomModel(quant: "int8" | "fp32", log: (s: string) => void): s
 }
 
 /** Busy jiffies of the whole machine (all CPUs) from /proc/stat. */
-function machineBusy(): { busy: number; total: number } {
+export function machineBusy(): { busy: number; total: number } {
   const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
   const idle = f[3]! + f[4]!;
   const total = f.reduce((a, b) => a + b, 0);
@@ -106,7 +106,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wait (up to `maxMs`) for a second in which the rest of the machine uses less than `maxBusy` of one core:
  * other people's builds and tests share this box, and timings taken beside them mean little. */
-async function waitQuiet(maxMs: number, maxBusy: number, log: (s: string) => void): Promise<number> {
+export async function waitQuiet(maxMs: number, maxBusy: number, log: (s: string) => void): Promise<number> {
   const t0 = Date.now();
   let busy = 1;
   let said = false;
