@@ -18,7 +18,7 @@ import { localTools } from "./tools.js";
 
 export const usage = [
   'needled predict "TEXT" [--tools FILE] [--model DIR] [--k N] [--config FILE] [--threads N] [--verbose]',
-  "needled predict --batch FILE.jsonl|- [--out FILE] [--model DIR] [--k N] [--config FILE] [--threads N]",
+  "needled predict --batch FILE.jsonl|- [--out FILE] [--model DIR] [--k N] [--config FILE] [--threads N] [--verbose]",
   "",
   '  prints {"calls":[...],"confidence":0.97,"ms":18.4}; --batch reads lines {"id","query","tools"?} and writes',
   '  {"id","calls","confidence","ms"} per line (a line that fails: "calls":[] and "error":{code,message}).',
@@ -96,6 +96,7 @@ export async function predictBatch(
   lines: AsyncIterable<string>,
   catalogue: () => Promise<ToolDeclaration[]>,
   write: (line: string) => void | Promise<void>,
+  verbose = false,
 ): Promise<BatchSummary> {
   const t0 = performance.now();
   let installed: ToolDeclaration[] | undefined;
@@ -120,9 +121,10 @@ export async function predictBatch(
       if (item.tools === undefined || item.tools === null) tools = installed ??= await catalogue();
       else if (Array.isArray(item.tools)) tools = item.tools as ToolDeclaration[];
       else throw new EngineError(`line ${lineNo}: "tools" must be an array of tool declarations`, "BAD_TOOLS");
-      const p = await engine.predict(item.query, tools);
+      const p = await engine.predictDetailed(item.query, tools);
       summary.ms.push(p.ms);
-      await write(JSON.stringify({ id, calls: p.calls, confidence: round(p.confidence, 4), ms: round(p.ms, 1) }));
+      const out = { id, calls: p.calls, confidence: round(p.confidence, 4), ms: round(p.ms, 1) };
+      await write(JSON.stringify(verbose ? { ...out, toolsInPrompt: p.toolsInPrompt, details: p.details } : out));
     } catch (err) {
       if (!(err instanceof EngineError)) throw err;
       summary.failed++;
@@ -216,8 +218,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       }
       const lines = readLines(values.batch);
       const summary = values.out !== undefined
-        ? await withOutputFile(values.out, (write) => predictBatch(engine, lines, catalogue, write))
-        : await predictBatch(engine, lines, catalogue, (line) => io.out(line));
+        ? await withOutputFile(values.out, (write) => predictBatch(engine, lines, catalogue, write, values.verbose))
+        : await predictBatch(engine, lines, catalogue, (line) => io.out(line), values.verbose);
       io.err(describeBatch(summary));
       return summary.failed > 0 ? EXIT.FAILED : EXIT.OK;
     }
