@@ -97,6 +97,7 @@ async function timeSay(root: string, cli: string, modelDir: string, label: strin
       const a = await post(u);
       if (a.confirm) await post("no"); // leave nothing pending
     }
+    const logStart = out.length;
     const client: number[] = [];
     const server: number[] = [];
     for (let r = 0; r < rounds; r++) {
@@ -111,6 +112,13 @@ async function timeSay(root: string, cli: string, modelDir: string, label: strin
     console.log(`model: ${label}`);
     results.push(stats(`HTTP say round trip (${utterances.length} utterances x ${rounds})`, client));
     results.push(stats("  of which in the daemon (text in -> reply out)", server));
+    // The daemon logs each handled utterance with the engine's own time (predictMs).
+    const predict = out
+      .slice(logStart)
+      .split("\n")
+      .filter((l) => l.includes('"predictMs"') && l.includes('"source":"http"') && !l.includes('"text":"no"'))
+      .map((l) => (JSON.parse(l) as { predictMs: number }).predictMs);
+    if (predict.length > 0) results.push(stats("  of which engine.predict", predict));
 
     // MQTT: the path a wearable uses.
     const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${brokerPort}`, { reconnectPeriod: 0 });
