@@ -184,20 +184,35 @@ def parse_calls(text: str, tools: list[dict]) -> list[dict] | None:
     return out
 
 
+_EMB_CACHE: dict[tuple[int, str], torch.Tensor] = {}
+
+
+def _embed(model, sp, texts: list[str]) -> torch.Tensor:
+    """Retrieval embeddings, cached per (model, text): tool declarations repeat across queries."""
+    from needle_prompt import encode_retrieval
+    missing = [t for t in texts if (id(model), t) not in _EMB_CACHE]
+    if missing:
+        ids = [encode_retrieval(sp, t) for t in missing]
+        n = max(len(x) for x in ids)
+        src = torch.zeros(len(ids), n, dtype=torch.long)
+        for i, x in enumerate(ids):
+            src[i, :len(x)] = torch.tensor(x)
+        with torch.no_grad():
+            e = model.embed_text(src, src != 0).float()
+        for t, row in zip(missing, e):
+            _EMB_CACHE[(id(model), t)] = row
+    return torch.stack([_EMB_CACHE[(id(model), t)] for t in texts])
+
+
 def retrieve(model, sp, query: str, tools: list[dict], k: int) -> list[dict]:
     """The engine's retrieval: keep the k tools whose compact JSON is closest to the query (declaration order kept)."""
-    from needle_prompt import encode_retrieval, tool_text
+    from needle_prompt import tool_text
     if k <= 0 or len(tools) <= k:
         return tools
-    texts = [query] + [tool_text(t) for t in tools]
-    ids = [encode_retrieval(sp, t) for t in texts]
-    n = max(len(x) for x in ids)
-    src = torch.zeros(len(ids), n, dtype=torch.long)
-    for i, x in enumerate(ids):
-        src[i, :len(x)] = torch.tensor(x)
-    with torch.no_grad():
-        e = model.embed_text(src, src != 0)
-    sims = (e[1:] @ e[0]).tolist()
+    e = _embed(model, sp, [tool_text(t) for t in tools])
+    q = _embed(model, sp, [query])[0]
+    _EMB_CACHE.pop((id(model), query), None)
+    sims = (e @ q).tolist()
     keep = sorted(sorted(range(len(tools)), key=lambda i: -sims[i])[:k])
     return [tools[i] for i in keep]
 
