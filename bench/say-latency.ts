@@ -80,8 +80,24 @@ async function timeSay(root: string, cli: string, modelDir: string, label: strin
   let out = "";
   proc.stdout.on("data", (d) => (out += d));
   proc.stderr.on("data", (d) => (out += d));
+  // Smart-home devices that answer (the Zigbee2MQTT-shaped fixture the smarthome tests use), so that
+  // turn_on & co. time a real command and its state echo, not the wait for a device that is not there.
+  let z2m: ReturnType<typeof spawn> | undefined;
   try {
     const base = await waitReady(proc, () => out);
+    const fixture = join(root, "tests", "fixtures", "zigbee2mqtt", "fixture.mjs");
+    if (existsSync(fixture)) {
+      z2m = spawn(process.execPath, [fixture, "--url", `mqtt://127.0.0.1:${brokerPort}`], { stdio: ["ignore", "pipe", "inherit"] });
+      await new Promise<void>((resolve, reject) => {
+        let text = "";
+        z2m!.stdout!.on("data", (d) => {
+          text += d;
+          if (/^ready$/m.test(text)) resolve();
+        });
+        z2m!.once("exit", (code) => reject(new Error(`zigbee2mqtt fixture exited (${code})`)));
+      });
+      await new Promise((r) => setTimeout(r, 500)); // the plugin reads the retained device list
+    }
     const results: BenchResult[] = [];
 
     // HTTP: one warm-up pass, then timed rounds.
@@ -143,6 +159,7 @@ async function timeSay(root: string, cli: string, modelDir: string, label: strin
     results.push(stats("MQTT say -> reply round trip", mq));
     return results;
   } finally {
+    z2m?.kill("SIGTERM");
     proc.kill("SIGTERM");
     await new Promise((r) => proc.once("exit", r));
     await rm(dir, { recursive: true, force: true });
