@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createServer } from "node:net";
-import { spawnDaemon, removeDir, FIXTURE_PLUGINS, type DaemonProcess } from "./helpers/daemon.js";
+import { spawnDaemon, removeDir, FIXTURE_PLUGINS, NO_MODEL, type DaemonProcess } from "./helpers/daemon.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const running: DaemonProcess[] = [];
@@ -204,7 +204,7 @@ describe("plugins that misbehave in a real process", () => {
 
 describe("stdin channel", () => {
   it("a typed line is said as device 'stdin' and the reply printed", async () => {
-    const d = await start({ config: { stdin: true, plugin_dirs: [join(FIXTURE_PLUGINS, "echo")], model: { dir: "/nonexistent/model" } }, stdin: "pipe" });
+    const d = await start({ config: { stdin: true, plugin_dirs: [join(FIXTURE_PLUGINS, "echo")], model: { dir: NO_MODEL } }, stdin: "pipe" });
     d.proc.stdin!.write("hello there\n");
     // The model dir is missing on purpose (a reply that does not depend on a model): it says so, as a plain line.
     const line = await d.out.waitFor((l) => l === "Sorry, my language model is not available.");

@@ -50,11 +50,11 @@ export interface SpawnOptions {
   stdin?: "pipe" | "ignore";
 }
 
-/** No model unless a test asks for one (tests/daemon-e2e.test.ts does): most tests are about other parts. */
+/** A model dir that does not exist, for tests whose replies must not depend on a model. */
 export const NO_MODEL = "/nonexistent/needled-test-model";
 
+// The model is the default one (models/default) unless a test sets model.dir.
 export const testDefaults = (stateDir: string) => ({
-  model: { dir: NO_MODEL },
   http: { host: "127.0.0.1", port: 0 },
   mqtt: { enabled: false },
   builtin_plugins: false,
