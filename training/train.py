@@ -134,6 +134,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-batch", type=int, default=48)
     ap.add_argument("--zloss", type=float, default=1e-4)
     ap.add_argument("--contrastive", type=float, default=0.1)
+    ap.add_argument("--con-pairs", type=int, default=8, help="retrieval pairs per batch for the contrastive loss")
     ap.add_argument("--no-bf16", action="store_true")
     ap.add_argument("--ckpt-minutes", type=float, default=10.0)
     ap.add_argument("--val-every", type=int, default=500)
@@ -215,7 +216,7 @@ def main(argv=None) -> int:
             epoch += 1
             pos = 0
             batches = make_batches(ds, args.seed, epoch, args.max_tokens, args.max_batch)
-        b = collate(ds, batches[pos])
+        b = collate(ds, batches[pos], args.con_pairs)
         if plan_steps and step >= 50 and step % 250 == 50 and step < (1 - args.decay_frac) * (total_steps or 1e9) - 300:
             # size the schedule from the measured speed and the wall-time budget (re-planned while the
             # learning rate is still constant, since other jobs share the CPU)

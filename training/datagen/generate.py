@@ -386,7 +386,7 @@ class Builder:
     # ---- prompt assembly
     def _k(self) -> int:
         r = self.rng.random()
-        if r < 0.06:
+        if r < 0.035:
             return 18
         return self.rng.choice([1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 8, 8])
 
