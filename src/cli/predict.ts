@@ -135,10 +135,13 @@ export async function predictBatch(
   return summary;
 }
 
-/** Lines of a file, or of stdin for "-". */
-export function readLines(path: string): AsyncIterable<string> {
+/**
+ * Lines of a file, or of stdin for "-". The reader is created on the first iteration: a readline interface made
+ * earlier starts consuming its stream at once, and lines (and the end) emitted before the loop attaches are lost.
+ */
+export async function* readLines(path: string): AsyncGenerator<string> {
   const input = path === "-" ? process.stdin : createReadStream(path, { encoding: "utf8" });
-  return createInterface({ input, crlfDelay: Infinity });
+  yield* createInterface({ input, crlfDelay: Infinity });
 }
 
 export function percentile(values: readonly number[], q: number): number {
