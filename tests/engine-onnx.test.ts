@@ -50,11 +50,14 @@ const noRepeat = (row: Float32Array, prefix: readonly number[]) => {
   for (const t of prefix) row[t] = -Infinity;
 };
 
-// Graph variants the exporter can write besides the default (kept correct so they stay measurable).
+// Graph variants the exporter can write besides the default (kept correct so they stay measurable). The default
+// decoder is I/O 2 (cache rows, ONNX Attention); dec_cache "present" is I/O 1, what models exported before carry.
 const VARIANTS = [
   { enc_attention: "matmul", dec_attention: "matmul" },
-  { cross_kv: "fused", enc_gqa_groups: 1 },
+  { cross_kv: "fused", enc_gqa_groups: 1, cross_attention: "attention" },
   { enc_gqa_groups: 2, dec_attention: "matmul", cross_kv: "fused" },
+  { dec_cache: "present", dec_attention: "gqa" },
+  { dec_cache: "present", dec_attention: "matmul", cross_attention: "attention" },
 ];
 
 const CASES = [
@@ -106,6 +109,7 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
   test.each(VARIANTS.map((v, i) => [i, v] as const))("graph variant %i %j matches torch, cached and uncached", async (i) => {
     const m = await NeedleOnnxModel.load(join(dir, `variant${i}`));
     try {
+      expect(m.decoderIo).toBe(VARIANTS[i]!.dec_cache === "present" ? 1 : 2);
       for (const [k, c] of CASES.entries()) {
         const enc = await m.encode(c.src);
         expect(maxAbsDiff(enc.embedding, ref.cases[k]!.embedding)).toBeLessThan(1e-4);
@@ -153,9 +157,13 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
   test("the graphs honour attention masks: a right-padded encoder input gives the unpadded results", async () => {
     const c = CASES[0]!;
     const i64 = (a: number[]) => new Tensor("int64", BigInt64Array.from(a.map(BigInt)), [1, a.length]);
-    for (const variant of ["fp32", "variant0"]) { // GQA (seqlens) and MatMul (additive bias) masking
+    // encoder: GQA (seqlens) and MatMul (additive bias) masking; cross-attention: MatMul + bias and ONNX Attention
+    for (const variant of ["fp32", "variant0", "variant1", "variant3"]) {
       const enc = await InferenceSession.create(join(dir, variant, "encoder.onnx"));
       const dec = await InferenceSession.create(join(dir, variant, "decoder.onnx"));
+      const io = JSON.parse(readFileSync(join(dir, variant, "config.json"), "utf8")).graph.io as number;
+      expect(io).toBe(variant === "variant3" ? 1 : 2);
+      const empty = new Tensor("float32", new Float32Array(0), io === 2 ? [1, 0, 32] : [1, 2, 0, 16]);
       try {
         const run = async (src: number[], mask: number[]) => {
           const e = await enc.run({ input_ids: i64(src), attention_mask: i64(mask) });
@@ -163,7 +171,7 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
             input_ids: i64(c.tgt), position_ids: i64(c.tgt.map((_, t) => t)), encoder_attention_mask: i64(mask),
           };
           for (let l = 0; l < 2; l++) {
-            feeds[`past_self_k_${l}`] = feeds[`past_self_v_${l}`] = new Tensor("float32", new Float32Array(0), [1, 2, 0, 16]);
+            feeds[`past_self_k_${l}`] = feeds[`past_self_v_${l}`] = empty;
             feeds[`cross_k_${l}`] = e[`cross_k_${l}`] as Tensor;
             feeds[`cross_v_${l}`] = e[`cross_v_${l}`] as Tensor;
           }
@@ -199,6 +207,45 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
       }
       cache = step.cache;
       t += n;
+    }
+  });
+
+  test("I/O 2 cache rows: growth past the first 64 rows, re-decoding one cache, stale caches refused", async () => {
+    // a tiny model with room for 160 decoder tokens, so the sequence's row buffer has to grow (64 -> 128 -> 160)
+    const out = join(dir, "long");
+    pythonReference({ shape: { max_decoder_len: 160 }, seed: 5, export: [{ out, quant: "fp32" }], cases: [] });
+    const m = await NeedleOnnxModel.load(out, { requireTokenizer: false });
+    try {
+      expect(m.decoderIo).toBe(2);
+      const enc = await m.encode(ids(20, 9, V));
+      const tgt = [1, ...ids(149, 10, V)];
+      const full = (await m.decode(enc, m.emptyCache(), tgt)).logits;
+      const caches: DecoderCache[] = [m.emptyCache()];
+      for (let t = 0; t < tgt.length; t++) {
+        const step = await m.decode(enc, caches[t]!, [tgt[t]!]);
+        expect(maxAbsDiff(step.logits[0]!, full[t]!)).toBeLessThan(1e-4);
+        caches.push(step.cache);
+      }
+      expect(caches.at(-1)!.length).toBe(150);
+      // the same cache again and again (what the bench does): same logits every time
+      const again = [await m.decode(enc, caches[100]!, [tgt[100]!]), await m.decode(enc, caches[100]!, [tgt[100]!])];
+      for (const a of again) expect(maxAbsDiff(a.logits[0]!, full[100]!)).toBeLessThan(1e-4);
+      // a fork from cache 100 with another token rewrote row 100: caches 101.. of that sequence are stale now,
+      // 100 and below are not
+      await m.decode(enc, caches[100]!, [7]);
+      for (const L of [101, 120]) {
+        await expect(m.decode(enc, caches[L]!, [9])).rejects.toMatchObject({
+          code: "BAD_INPUT", message: expect.stringMatching(new RegExp(`cache of ${L} tokens is stale`)),
+        });
+      }
+      const ok = await m.decode(enc, caches[100]!, [tgt[100]!]);
+      expect(maxAbsDiff(ok.logits[0]!, full[100]!)).toBeLessThan(1e-4);
+      expect(maxAbsDiff((await m.decode(enc, ok.cache, [tgt[101]!])).logits[0]!, full[101]!)).toBeLessThan(1e-4);
+      // caches made before the buffer grew read the old buffer, which later writes never touch
+      expect(maxAbsDiff((await m.decode(enc, caches[30]!, [tgt[30]!])).logits[0]!, full[30]!)).toBeLessThan(1e-4);
+      await expect(m.decode(enc, { length: 3, feeds: caches[3]!.feeds }, [9])).rejects.toThrow(/not one this model/);
+    } finally {
+      await m.close();
     }
   });
 

@@ -99,7 +99,9 @@ def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, ext
         "files": {"encoder": "encoder.onnx", "decoder": "decoder.onnx", "tokenizer": "tokenizer.model"},
         "source": source,
         "created": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
-        "graph": {"enc_attention": opts.enc_attention, "dec_attention": opts.dec_attention,
+        "graph": {"io": opts.io_version, "cross_k_layout": opts.cross_k_layout,
+                  "enc_attention": opts.enc_attention, "dec_attention": opts.dec_attention,
+                  "dec_cache": opts.dec_cache, "cross_attention": opts.cross_attention,
                   "enc_gqa_groups": opts.enc_gqa_groups, "cross_kv": opts.cross_kv,
                   **({"block_size": opts.block_size, "accuracy_level": opts.accuracy_level}
                      if opts.quant == "int8" else {})},
@@ -187,7 +189,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--block-size", type=int, default=GraphOptions.block_size)
     p.add_argument("--accuracy-level", type=int, default=4)
     p.add_argument("--enc-attention", choices=["gqa", "matmul"], default=GraphOptions.enc_attention)
-    p.add_argument("--dec-attention", choices=["gqa", "matmul"], default=GraphOptions.dec_attention)
+    p.add_argument("--dec-attention", choices=["gqa", "matmul", "attention"], default=None,
+                   help="decoder self-attention (default: attention with --dec-cache rows, gqa with present)")
+    p.add_argument("--dec-cache", choices=["rows", "present"], default=GraphOptions.dec_cache)
+    p.add_argument("--cross-attention", choices=["matmul", "attention"], default=GraphOptions.cross_attention)
     p.add_argument("--enc-gqa-groups", type=int, choices=[1, 2, 4], default=GraphOptions.enc_gqa_groups)
     p.add_argument("--cross-kv", choices=["per_layer", "fused"], default=GraphOptions.cross_kv)
     p.add_argument("--accuracy-report", action="store_true",
@@ -202,7 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     try:
         opts = GraphOptions(quant=a.quant, block_size=a.block_size, accuracy_level=a.accuracy_level,
-                            enc_attention=a.enc_attention, dec_attention=a.dec_attention,
+                            enc_attention=a.enc_attention,
+                            dec_attention=a.dec_attention or ("gqa" if a.dec_cache == "present" else
+                                                              GraphOptions.dec_attention),
+                            dec_cache=a.dec_cache, cross_attention=a.cross_attention,
                             enc_gqa_groups=a.enc_gqa_groups, cross_kv=a.cross_kv)
         if a.random:
             base = SHAPES[a.shape] if a.shape else NeedleConfig()

@@ -5,9 +5,12 @@
 //   let cache = m.emptyCache();
 //   const { logits, cache: next } = await m.decode(enc, cache, [eos]);   // logits[i]: row for the i-th new token
 //
-// Copies: onnxruntime-node wraps every input typed array in place (no copy) and hands outputs back as arrays
-// over onnxruntime's own buffers, so the encoder's cross K/V and the previous step's present K/V go back in
-// as they are; a decode step moves only the new ids in and the logits + grown cache out.
+// Copies: onnxruntime-node wraps every input typed array in place (no copy), but copies every output into a
+// fresh JS ArrayBuffer (preallocated outputs too), so what a graph hands back per call is what piles up until V8
+// collects it. Decoder I/O 2 (the exporter's default) therefore keeps the self-attention cache here: each
+// sequence's k/v rows live in one growing buffer (RowStore), fed back as [1, P, kv_dim] prefix views, and a step
+// returns only its new rows (`new_self_kv`, n x 4 KiB per layer for the 26M shape) and the logits. Decoder I/O 1
+// (models exported before it) hands the whole grown cache back per call; both are supported.
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { loadModelDir, type ModelConfig, type ModelDir } from "./model-dir.js";
 import { EngineError } from "./types.js";
@@ -31,7 +34,13 @@ export interface EncoderState {
   readonly feeds: Readonly<Record<string, Tensor>>;
 }
 
-/** The decoder's self-attention cache after `length` tokens. Immutable: decode() returns a new one. */
+/**
+ * The decoder's self-attention cache after `length` tokens. decode() returns a new one and never changes the rows
+ * an existing cache reads, with one exception (I/O 2 models, where a sequence's caches share one buffer): decoding
+ * again from an earlier cache of the same sequence writes its new rows where the later caches had theirs, and
+ * those later caches are then stale (decode() refuses them with a BAD_INPUT EngineError). Going on from the
+ * newest cache, or re-decoding from the same cache again and again (what a benchmark does), is always fine.
+ */
 export interface DecoderCache {
   readonly length: number;
   /** `past_self_k_i`, `past_self_v_i` feeds. */
@@ -50,15 +59,71 @@ function int64(ids: ArrayLike<number>): Tensor {
   return new Tensor("int64", a, [1, ids.length]);
 }
 
+/**
+ * One decoded sequence's self-attention rows (decoder I/O 2): for each decoder layer a k and a v block of
+ * `capacity` rows of kv_dim floats, all in one Float32Array. `stamp[r]` is the write (a counter) that last wrote row
+ * r, so a cache made at write t is intact while no row below its length has a later stamp.
+ */
+class RowStore {
+  readonly data: Float32Array;
+  readonly stamp: Uint32Array;
+  #clock = 0;
+
+  constructor(readonly blocks: number, readonly rowWidth: number, readonly capacity: number) {
+    this.data = new Float32Array(blocks * capacity * rowWidth);
+    this.stamp = new Uint32Array(capacity);
+  }
+
+  /** Rows [0, rows) of block b. */
+  view(b: number, rows: number): Float32Array {
+    const at = b * this.capacity * this.rowWidth;
+    return this.data.subarray(at, at + rows * this.rowWidth);
+  }
+
+  intact(length: number, time: number): boolean {
+    for (let r = 0; r < length; r++) if (this.stamp[r]! > time) return false;
+    return true;
+  }
+
+  /** A bigger store holding rows [0, keep) of this one (this one is left as it is for caches still reading it). */
+  grown(keep: number, need: number, max: number): RowStore {
+    const s = new RowStore(this.blocks, this.rowWidth, Math.min(max, Math.max(need, 2 * this.capacity)));
+    for (let b = 0; b < this.blocks; b++) s.data.set(this.view(b, keep), b * s.capacity * this.rowWidth);
+    return s;
+  }
+
+  /** Write n new rows at [at, at + n) from `rows` ([n][blocks][rowWidth], the graph's new_self_kv); -> the write's time. */
+  write(at: number, n: number, rows: Float32Array): number {
+    const t = ++this.#clock;
+    const W = this.rowWidth;
+    for (let j = 0; j < n; j++) {
+      for (let b = 0; b < this.blocks; b++) {
+        const from = (j * this.blocks + b) * W;
+        this.data.set(rows.subarray(from, from + W), (b * this.capacity + at + j) * W);
+      }
+      this.stamp[at + j] = t;
+    }
+    return t;
+  }
+}
+
+/** First capacity of a sequence's RowStore: a tool call is a few dozen tokens; doubling after that. */
+const FIRST_ROWS = 64;
+
 export class NeedleOnnxModel {
   readonly config: ModelConfig;
   readonly dir: string;
+  /** Decoder I/O of the loaded graphs (models/FORMAT.md): 1 = past/present per layer, 2 = cache rows. */
+  readonly decoderIo: 1 | 2;
   #enc: InferenceSession | undefined;
   #dec: InferenceSession | undefined;
   readonly #pastNames: string[];
   readonly #presentNames: string[];
   readonly #crossNames: string[];
   readonly #empty: DecoderCache;
+  readonly #rowWidth: number;
+  /** I/O 2: the store and write time behind each cache decode() returned. */
+  readonly #rows = new WeakMap<DecoderCache, { store: RowStore; time: number }>();
 
   private constructor(dir: ModelDir, enc: InferenceSession, dec: InferenceSession) {
     this.config = dir.config;
@@ -74,10 +139,15 @@ export class NeedleOnnxModel {
       this.#presentNames.push(`present_self_k_${i}`, `present_self_v_${i}`);
       this.#crossNames.push(`cross_k_${i}`, `cross_v_${i}`);
     }
+    this.decoderIo = dec.outputNames.includes("new_self_kv") ? 2 : 1;
     const { num_kv_heads: KV, head_dim: hd } = dir.config.architecture;
-    const none = new Tensor("float32", new Float32Array(0), [1, KV, 0, hd]);
+    this.#rowWidth = KV * hd;
+    const none = this.decoderIo === 2
+      ? new Tensor("float32", new Float32Array(0), [1, 0, KV * hd])
+      : new Tensor("float32", new Float32Array(0), [1, KV, 0, hd]);
     this.#empty = Object.freeze({ length: 0, feeds: Object.freeze(Object.fromEntries(this.#pastNames.map((n) => [n, none]))) });
-    NeedleOnnxModel.#checkGraphs(dir, enc, dec, this.#crossNames, this.#pastNames, this.#presentNames);
+    NeedleOnnxModel.#checkGraphs(dir, enc, dec, this.#crossNames, this.#pastNames,
+      this.decoderIo === 2 ? ["new_self_kv"] : this.#presentNames);
   }
 
   static async load(dirOrModel: string | ModelDir, options: NeedleOnnxOptions = {}): Promise<NeedleOnnxModel> {
@@ -187,14 +257,53 @@ export class NeedleOnnxModel {
     }
     const positions = new Array<number>(n);
     for (let i = 0; i < n; i++) positions[i] = cache.length + i;
-    const out = await dec.run({ ...enc.feeds, ...cache.feeds, input_ids: int64(newIds), position_ids: int64(positions) });
-    const past: Record<string, Tensor> = {};
-    for (let i = 0; i < this.#pastNames.length; i++) past[this.#pastNames[i]!] = out[this.#presentNames[i]!] as Tensor;
-    const all = (out.logits as Tensor).data as Float32Array;
     const V = this.config.architecture.vocab_size;
-    const logits: Float32Array[] = [];
-    for (let i = 0; i < n; i++) logits.push(all.subarray(i * V, (i + 1) * V));
-    return { logits, cache: Object.freeze({ length: cache.length + n, feeds: Object.freeze(past) }) };
+    const rowsOf = (all: Float32Array) => {
+      const logits: Float32Array[] = [];
+      for (let i = 0; i < n; i++) logits.push(all.subarray(i * V, (i + 1) * V));
+      return logits;
+    };
+    const ids = { input_ids: int64(newIds), position_ids: int64(positions) };
+
+    if (this.decoderIo === 1) {
+      const out = await dec.run({ ...enc.feeds, ...cache.feeds, ...ids });
+      const past: Record<string, Tensor> = {};
+      for (let i = 0; i < this.#pastNames.length; i++) past[this.#pastNames[i]!] = out[this.#presentNames[i]!] as Tensor;
+      return { logits: rowsOf((out.logits as Tensor).data as Float32Array), cache: Object.freeze({ length: cache.length + n, feeds: Object.freeze(past) }) };
+    }
+
+    const P = cache.length;
+    let store: RowStore;
+    let pastFeeds = cache.feeds;
+    if (P === 0) {
+      store = new RowStore(this.#pastNames.length, this.#rowWidth, Math.min(this.config.max_decoder_len, Math.max(FIRST_ROWS, n)));
+    } else {
+      const info = this.#rows.get(cache);
+      if (!info) throw new EngineError("decoder cache: not one this model's decode() returned", "BAD_INPUT");
+      if (!info.store.intact(P, info.time)) {
+        throw new EngineError(`decoder cache of ${P} tokens is stale: a decode from an earlier cache of the same ` +
+          "sequence has rewritten its rows", "BAD_INPUT");
+      }
+      store = info.store;
+      if (P + n > store.capacity) {
+        store = store.grown(P, P + n, this.config.max_decoder_len);
+        pastFeeds = this.#views(store, P);
+      }
+    }
+    const out = await dec.run({ ...enc.feeds, ...pastFeeds, ...ids });
+    const time = store.write(P, n, (out.new_self_kv as Tensor).data as Float32Array);
+    const next = Object.freeze({ length: P + n, feeds: this.#views(store, P + n) });
+    this.#rows.set(next, { store, time });
+    return { logits: rowsOf((out.logits as Tensor).data as Float32Array), cache: next };
+  }
+
+  /** past_self_k/v_i feeds: rows [0, length) of each block of `store`. */
+  #views(store: RowStore, length: number): Readonly<Record<string, Tensor>> {
+    const feeds: Record<string, Tensor> = {};
+    for (let b = 0; b < this.#pastNames.length; b++) {
+      feeds[this.#pastNames[b]!] = new Tensor("float32", store.view(b, length), [1, length, this.#rowWidth]);
+    }
+    return Object.freeze(feeds);
   }
 
   /** Release both sessions; later calls throw. */

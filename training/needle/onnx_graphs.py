@@ -45,7 +45,10 @@ class GraphOptions:
     block_size: int = 64                # int8 block along K (32/64/128 measured: same speed, 64 near 32 in accuracy)
     accuracy_level: int = 4             # MatMulNBits: 4 = int8 compute
     enc_attention: str = "gqa"          # "gqa" | "matmul"
-    dec_attention: str = "gqa"          # "gqa" | "matmul"   (self-attention; cross is always MatMul)
+    dec_attention: str = "attention"    # decoder self-attention: "gqa" | "matmul" | "attention" (ONNX Attention-23)
+    dec_cache: str = "rows"             # "rows": past_self_k/v_i [1, P, kv_dim] in, new_self_kv rows out;
+    #                                     "present": past/present_self_k/v_i [1, KV, P, hd] (format io 1)
+    cross_attention: str = "matmul"     # "matmul" (K^T layout [1,KV,hd,T]) | "attention" (Attention-23, [1,KV,T,hd])
     shared_embedding: bool = True       # int8: one uint8 table for the gather and the output matmul
     enc_gqa_groups: int = 4             # encoder: GQA ops per layer (kv heads split in groups, gcd with
     #                                     num_kv_heads): one kv head's scores at a time, less peak memory
@@ -54,12 +57,32 @@ class GraphOptions:
     def __post_init__(self) -> None:
         if self.quant not in ("fp32", "int8"):
             raise ValueError(f"quant must be fp32 or int8, got {self.quant!r}")
-        if self.enc_attention not in ("gqa", "matmul") or self.dec_attention not in ("gqa", "matmul"):
-            raise ValueError("attention must be 'gqa' or 'matmul'")
+        if self.enc_attention not in ("gqa", "matmul"):
+            raise ValueError("enc_attention must be 'gqa' or 'matmul'")
+        if self.dec_attention not in ("gqa", "matmul", "attention"):
+            raise ValueError("dec_attention must be 'gqa', 'matmul' or 'attention'")
+        if self.dec_cache not in ("rows", "present"):
+            raise ValueError("dec_cache must be 'rows' or 'present'")
+        if self.dec_cache == "rows" and self.dec_attention == "gqa":
+            raise ValueError("dec_cache 'rows' needs dec_attention 'attention' or 'matmul' (GroupQueryAttention "
+                             "takes its past as [1, KV, P, hd] and hands back the whole present)")
+        if self.dec_cache == "present" and self.dec_attention == "attention":
+            raise ValueError("dec_attention 'attention' is written for dec_cache 'rows'")
+        if self.cross_attention not in ("matmul", "attention"):
+            raise ValueError("cross_attention must be 'matmul' or 'attention'")
         if self.cross_kv not in ("per_layer", "fused"):
             raise ValueError("cross_kv must be 'per_layer' or 'fused'")
         if self.block_size < 16 or self.block_size & (self.block_size - 1):
             raise ValueError(f"block_size must be a power of two >= 16, got {self.block_size}")
+
+    @property
+    def io_version(self) -> int:
+        """models/FORMAT.md decoder I/O: 1 = per-layer past/present, 2 = cache rows (see dec_cache)."""
+        return 2 if self.dec_cache == "rows" else 1
+
+    @property
+    def cross_k_layout(self) -> str:
+        return "bnsh" if self.cross_attention == "attention" else "bnhs"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -173,9 +196,11 @@ class Builder:
 
     def model(self, name: str) -> onnx.ModelProto:
         g = helper.make_graph(self.nodes, name, self.inputs, self.outputs, list(self.inits.values()))
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(MS, 1)],
+        # ONNX's Attention op exists from opset 23 (IR 10); graphs without it stay at opset 17 / IR 8
+        opset, ir = (23, 10) if any(n.op_type == "Attention" and not n.domain for n in self.nodes) else (17, 8)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid(MS, 1)],
                               producer_name="needled-export")
-        m.ir_version = 8
+        m.ir_version = ir
         return m
 
 
@@ -283,10 +308,12 @@ def _matmul_attention(b: Builder, c: NeedleConfig, q: str, kT: str, v: str, bias
 # encoder
 # ---------------------------------------------------------------------------------------------------------
 def effective_options(c: NeedleConfig, opts: GraphOptions) -> GraphOptions:
-    """onnxruntime's GroupQueryAttention wants head_dim % 16 == 0 (rotary); other shapes use MatMul attention."""
+    """onnxruntime's GroupQueryAttention wants head_dim % 16 == 0 (rotary); other shapes use MatMul attention
+    where GroupQueryAttention was asked for."""
     if c.head_dim % 16 == 0:
         return opts
-    return dataclasses.replace(opts, enc_attention="matmul", dec_attention="matmul")
+    return dataclasses.replace(opts, enc_attention="matmul",
+                               dec_attention="matmul" if opts.dec_attention == "gqa" else opts.dec_attention)
 
 
 def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptions) -> onnx.ModelProto:
@@ -355,6 +382,7 @@ def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
 
     D = c.decoder_layers
     pre = f"{DEC}/cross_attn"
+    bnhs = opts.cross_k_layout == "bnhs"   # K pre-transposed for the MatMul cross-attention
     if opts.cross_kv == "fused":
         # every decoder layer's cross K/V from one matmul: columns [k_0 .. k_{D-1}, v_0 .. v_{D-1}]
         wkv = np.concatenate([flat[f"{pre}/k_proj/kernel"][i] for i in range(D)] +
@@ -365,7 +393,7 @@ def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
         kx = b.sln(kx, np.ones(hd, np.float32))
         kn = np.stack([w.k_norm(pre, i) for i in range(D)])[:, None, :]               # [D, 1, hd]
         kx = b.op("Mul", [kx, b.const(kn, "cross_k_norm")])
-        kx = b.op("Transpose", [kx], perm=[1, 2, 3, 0])                               # [D, KV, hd, T]
+        kx = b.op("Transpose", [kx], perm=[1, 2, 3, 0] if bnhs else [1, 2, 0, 3])     # [D, KV, hd, T] | [D, KV, T, hd]
         vx = b.op("Transpose", [vx], perm=[1, 2, 0, 3])                               # [D, KV, T, hd]
         ks = b.op("Split", [kx, b.i64([1] * D, "split_ones")], n_out=D, axis=0) if D > 1 else [kx]
         vs = b.op("Split", [vx, b.i64([1] * D, "split_ones")], n_out=D, axis=0) if D > 1 else [vx]
@@ -379,10 +407,11 @@ def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
             kv = b.op("Reshape", [b.linear(enc, wkv, f"cross{i}_kv"), b.i64([-1, 2, KV, hd])])   # [T, 2, KV, hd]
             k, v = b.op("Split", [kv, b.i64([1, 1], "split_11")], n_out=2, axis=1)               # [T, 1, KV, hd]
             k = b.sln(k, w.k_norm(pre, i))
-            b.op("Transpose", [k], perm=[1, 2, 3, 0], outputs=[f"cross_k_{i}"])                  # [1, KV, hd, T]
+            b.op("Transpose", [k], perm=[1, 2, 3, 0] if bnhs else [1, 2, 0, 3],
+                 outputs=[f"cross_k_{i}"])                                     # [1, KV, hd, T] | [1, KV, T, hd]
             b.op("Transpose", [v], perm=[1, 2, 0, 3], outputs=[f"cross_v_{i}"])                  # [1, KV, T, hd]
     for i in range(D):
-        b.add_output(f"cross_k_{i}", TensorProto.FLOAT, [1, KV, hd, "T"])
+        b.add_output(f"cross_k_{i}", TensorProto.FLOAT, [1, KV, hd, "T"] if bnhs else [1, KV, "T", hd])
         b.add_output(f"cross_v_{i}", TensorProto.FLOAT, [1, KV, "T", hd])
 
     # retrieval head: masked mean -> relu(dense + bias) -> dense -> L2 norm
@@ -418,6 +447,12 @@ def _step_attention(b: Builder, c: NeedleConfig, q: str, kT: str, v: str, bias: 
     return b.op("Reshape", [o, b.i64([1, -1, c.num_heads * c.head_dim])])
 
 
+def _attention23(b: Builder, q: str, k: str, v: str, mask: str | None, scale: float, **heads) -> str:
+    """ONNX Attention (opset 23): q/k/v all 3-D [1, S, heads*hd] (then q_num_heads/kv_num_heads are given) or all
+    4-D [1, heads, S, hd]; mask additive, broadcastable to [1, H, n, S]."""
+    return b.op("Attention", [q, k, v] + ([mask] if mask else []), scale=scale, **heads)
+
+
 def build_decoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptions) -> onnx.ModelProto:
     opts = effective_options(c, opts)
     b = Builder(opts)
@@ -425,14 +460,16 @@ def build_decoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
     H, KV, hd, G = c.num_heads, c.num_kv_heads, c.head_dim, c.group
     qd, kvd = H * hd, KV * hd
     D = c.decoder_layers
+    rows = opts.dec_cache == "rows"
     ids = b.add_input("input_ids", TensorProto.INT64, [1, "n"])
     pos = b.add_input("position_ids", TensorProto.INT64, [1, "n"])
     emask = b.add_input("encoder_attention_mask", TensorProto.INT64, [1, "T"])
     for i in range(D):
-        b.add_input(f"past_self_k_{i}", TensorProto.FLOAT, [1, KV, "P", hd])
-        b.add_input(f"past_self_v_{i}", TensorProto.FLOAT, [1, KV, "P", hd])
+        for kv in ("k", "v"):
+            b.add_input(f"past_self_{kv}_{i}", TensorProto.FLOAT, [1, "P", kvd] if rows else [1, KV, "P", hd])
     for i in range(D):
-        b.add_input(f"cross_k_{i}", TensorProto.FLOAT, [1, KV, hd, "T"])
+        b.add_input(f"cross_k_{i}", TensorProto.FLOAT, [1, KV, hd, "T"] if opts.cross_k_layout == "bnhs"
+                    else [1, KV, "T", hd])
         b.add_input(f"cross_v_{i}", TensorProto.FLOAT, [1, KV, "T", hd])
 
     cos, sin = rope_cache(c.max_decoder_len, hd, c.rope_theta)
@@ -440,25 +477,28 @@ def build_decoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
     emf = b.op("Cast", [emask], to=TensorProto.FLOAT)
     cbias = b.op("Mul", [b.op("Sub", [emf, b.scalar_f(1.0, "f_one")]), b.scalar_f(-NEG, "f_big")])  # [1, T]
 
+    n = b.op("Gather", [b.op("Shape", [ids]), b.i64([1])], axis=0)                    # [1]
+    P = b.op("Gather", [b.op("Shape", ["past_self_k_0"]), b.i64([1 if rows else 2])], axis=0)   # [1]
+    if opts.cross_attention == "attention":
+        # onnxruntime's Attention wants the mask's query axis spelled out: [n, T]
+        cbias = b.op("Expand", [cbias, b.op("Concat", [n, b.op("Shape", [emask], start=1)], axis=0)])
     if opts.dec_attention == "gqa":
         # GQA derives positions from the cache length: past_len + i, which is what position_ids holds
-        n = b.op("Gather", [b.op("Shape", [ids]), b.i64([1])], axis=0)                # [1]
-        P = b.op("Gather", [b.op("Shape", ["past_self_k_0"]), b.i64([2])], axis=0)    # [1]
         total = b.op("Add", [P, n])
         seqlens_k = b.op("Cast", [b.op("Sub", [total, b.i64([1], "one")])], to=TensorProto.INT32)
         total32 = b.op("Cast", [b.op("Squeeze", [total])], to=TensorProto.INT32)
     else:
-        # causal bias [n, 1, 1, P+n]: key position > query position -> -1e9
-        P = b.op("Gather", [b.op("Shape", ["past_self_k_0"]), b.i64([2])], axis=0)
-        n = b.op("Gather", [b.op("Shape", [ids]), b.i64([1])], axis=0)
+        # causal bias: key position > query position -> -1e9; [n, P+n] for Attention, [n, 1, 1, 1, P+n] for MatMul
         kpos = b.op("Range", [b.const(np.array(0, np.int64), "zero"), b.op("Squeeze", [b.op("Add", [P, n])]),
                               b.const(np.array(1, np.int64), "one_scalar")])         # [P+n]
-        qpos = b.op("Reshape", [pos, b.i64([-1, 1, 1, 1, 1])])                       # [n, 1, 1, 1, 1]
+        shape = [-1, 1] if opts.dec_attention == "attention" else [-1, 1, 1, 1, 1]
+        qpos = b.op("Reshape", [pos, b.i64(shape)])
         sbias = b.op("Where", [b.op("Greater", [kpos, qpos]), b.scalar_f(NEG, "f_neg"), b.scalar_f(0.0, "f_zero")])
 
     y = _embed(b, w, ids)
     resid = y
     prev: str | None = None
+    new_rows: list[str] = []
     for i in range(D):
         # --- self-attention
         pre = f"{DEC}/self_attn"
@@ -477,6 +517,25 @@ def build_decoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
                        n_out=3, domain=MS, num_heads=H, kv_num_heads=KV, do_rotary=1,
                        scale=1.0 if w.exact else w.scale,
                        outputs=[b.fresh("gqa"), f"present_self_k_{i}", f"present_self_v_{i}"])[0]
+        elif rows:
+            # the cache grows by rows [1, P, KV*hd]: the runtime appends this step's rows to its own buffers
+            k = b.op("RotaryEmbedding", [_flat(b, k, kvd), pos, cos_n, sin_n], domain=MS, num_heads=KV,
+                     interleaved=0)                                                   # [1, n, kvd]
+            new_rows += [k, v]
+            kall = b.op("Concat", [f"past_self_k_{i}", k], axis=1)                    # [1, P+n, kvd]
+            vall = b.op("Concat", [f"past_self_v_{i}", v], axis=1)
+            if opts.dec_attention == "attention":
+                q = b.op("RotaryEmbedding", [_flat(b, q, qd), pos, cos_n, sin_n], domain=MS, num_heads=H,
+                         interleaved=0)
+                att = _attention23(b, q, kall, vall, sbias, 1.0 if w.exact else w.scale,
+                                   q_num_heads=H, kv_num_heads=KV)
+            else:
+                q = b.op("RotaryEmbedding", [_flat(b, w.scale_q(b, q), qd), pos, cos_n, sin_n], domain=MS,
+                         num_heads=H, interleaved=0)
+                q = b.op("Reshape", [q, b.i64([-1, KV, G, hd])])                      # [n, KV, G, hd]
+                kT = b.op("Transpose", [_heads(b, kall, KV, hd)], perm=[0, 2, 3, 1])  # [1, KV, hd, P+n]
+                vv = b.op("Transpose", [_heads(b, vall, KV, hd)], perm=[0, 2, 1, 3])  # [1, KV, P+n, hd]
+                att = _step_attention(b, c, q, kT, vv, sbias)
         else:
             q = b.op("RotaryEmbedding", [_flat(b, w.scale_q(b, q), qd), pos, cos_n, sin_n], domain=MS,
                      num_heads=H, interleaved=0)
@@ -489,21 +548,32 @@ def build_decoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
             pv = b.op("Concat", [f"past_self_v_{i}", vv], axis=2, outputs=[f"present_self_v_{i}"])
             kT = b.op("Transpose", [pk], perm=[0, 1, 3, 2])                           # fused into MatMul by ORT
             att = _step_attention(b, c, q, kT, pv, sbias)
-        b.add_output(f"present_self_k_{i}", TensorProto.FLOAT, [1, KV, "P_plus_n", hd])
-        b.add_output(f"present_self_v_{i}", TensorProto.FLOAT, [1, KV, "P_plus_n", hd])
+        if not rows:
+            b.add_output(f"present_self_k_{i}", TensorProto.FLOAT, [1, KV, "P_plus_n", hd])
+            b.add_output(f"present_self_v_{i}", TensorProto.FLOAT, [1, KV, "P_plus_n", hd])
         o = b.linear(att, w.out(pre, i, w.f[f"{DEC}/self_attn_gate"]), f"dec{i}_self_out")
 
-        # --- cross-attention (K/V from the encoder, K pre-transposed)
+        # --- cross-attention (K/V from the encoder)
         pre = f"{DEC}/cross_attn"
         h, resid = b.skip_sln(resid, o, w.norm(f"{DEC}/ZCRMSNorm_1/scale", i))
         q = b.linear(h, flat[f"{pre}/q_proj/kernel"][i], f"dec{i}_cross_q")
-        q = w.scale_q(b, b.sln(b.op("Reshape", [q, b.i64([-1, KV, G, hd])]), w.q_norm(pre, i)))  # [n, KV, G, hd]
-        att = _step_attention(b, c, q, f"cross_k_{i}", f"cross_v_{i}", cbias)
+        if opts.cross_attention == "attention":
+            q = b.sln(_heads(b, q, H, hd), w.q_norm(pre, i))                          # [1, n, H, hd]
+            q = b.op("Transpose", [q], perm=[0, 2, 1, 3])                             # [1, H, n, hd]
+            att = _attention23(b, q, f"cross_k_{i}", f"cross_v_{i}", cbias, 1.0 if w.exact else w.scale)
+            att = b.op("Reshape", [b.op("Transpose", [att], perm=[0, 2, 1, 3]), b.i64([1, -1, qd])])
+        else:
+            q = w.scale_q(b, b.sln(b.op("Reshape", [q, b.i64([-1, KV, G, hd])]), w.q_norm(pre, i)))  # [n, KV, G, hd]
+            att = _step_attention(b, c, q, f"cross_k_{i}", f"cross_v_{i}", cbias)
         prev = b.linear(att, w.out(pre, i, w.f[f"{DEC}/cross_attn_gate"]), f"dec{i}_cross_out")
 
     hf, _ = b.skip_sln(resid, prev, w.norm("decoder/ZCRMSNorm_0/scale"))  # type: ignore[arg-type]
     _output_logits(b, w, hf)
     b.add_output("logits", TensorProto.FLOAT, [1, "n", c.vocab_size])
+    if rows:
+        # every layer's new (normed, rotated) k and v rows side by side: [1, n, D * 2 * kvd], order k_0 v_0 k_1 ..
+        b.op("Concat", new_rows, axis=-1, outputs=["new_self_kv"])
+        b.add_output("new_self_kv", TensorProto.FLOAT, [1, "n", D * 2 * kvd])
     return b.model("needle_decoder")
 
 

@@ -39,12 +39,32 @@ def test_int8_26m_model_directory_is_small_and_shares_the_embedding(tmp_path):
         where[g] = {e.key: e.value for e in t.external_data}
     assert where["enc"] == where["dec"] and where["enc"]["location"] == "weights.data"
     ops = {n.op_type for n in dec.graph.node}
-    assert {"MatMulNBits", "GroupQueryAttention", "SkipSimplifiedLayerNormalization"} <= ops
+    # decoder I/O 2: ONNX Attention (opset 23) over the cache rows + this step's rows, which go out as one tensor
+    assert {"MatMulNBits", "Attention", "RotaryEmbedding", "SkipSimplifiedLayerNormalization"} <= ops
+    assert "GroupQueryAttention" not in ops
     assert "MatMul" in ops  # cross-attention against the encoder's K/V
+    assert {o.name for o in dec.graph.output} == {"logits", "new_self_kv"}
+    assert [i.name for i in dec.graph.input if i.name.startswith("past_self_")][:2] == ["past_self_k_0", "past_self_v_0"]
+    assert next(o.version for o in dec.opset_import if o.domain == "") == 23
+    assert next(o.version for o in enc.opset_import if o.domain == "") == 17
+    assert cfg["graph"]["io"] == 2 and cfg["graph"]["cross_k_layout"] == "bnhs"
     nbits = [n for n in dec.graph.node if n.op_type == "MatMulNBits"]
     assert len(nbits) == 8 * 4 + 1  # qkv, self out, cross q, cross out per layer + the output projection
     attrs = {a.name: a.i for a in nbits[0].attribute}
     assert attrs["bits"] == 8 and attrs["accuracy_level"] == 4
+
+
+def test_decoder_io_1_is_still_written_on_request(tmp_path):
+    out = tmp_path / "m"
+    assert export_main(["--random", "--shape", "tiny", "--quant", "int8", "--out", str(out), "--dec-cache", "present"]) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["graph"]["io"] == 1 and cfg["graph"]["dec_attention"] == "gqa"
+    dec = load(out, "decoder.onnx")
+    assert "present_self_k_0" in {o.name for o in dec.graph.output}
+    assert next(o.version for o in dec.opset_import if o.domain == "") == 17
+    # GroupQueryAttention hands back the whole present cache: it cannot write cache rows
+    assert export_main(["--random", "--shape", "tiny", "--quant", "int8", "--out", str(tmp_path / "x"),
+                        "--dec-attention", "gqa"]) == 2
 
 
 def test_fp32_without_external_data_keeps_weights_inside(tmp_path):
