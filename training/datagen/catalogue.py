@@ -397,7 +397,7 @@ _tool("set_reminder", _REM, templates=[
 ])
 TOOLS["set_reminder"]["slots"]["day"] = ("time", g_day)  # "{clock} {day}": one span, merged in generate
 
-_NAV = {"dest": ("destination", g_place), "drive": ("mode", _mode_gen("driving")),
+_NAV = {"dest": ("destination", g_place), "origin": ("_origin", g_place), "drive": ("mode", _mode_gen("driving")),
         "walk": ("mode", _mode_gen("walking")), "bike": ("mode", _mode_gen("cycling")),
         "transit": ("mode", _mode_gen("transit"))}
 _MODE_ANY = "({drive}|{walk}|{bike}|{transit})"
@@ -405,6 +405,13 @@ _tool("navigate", _NAV, templates=[
     "directions to {dest}", "directions to {dest} " + _MODE_ANY, "{dest} directions", "route to {dest}",
     "navigation to {dest}", "navigate {dest}", "how do i get to {dest}", "how do i get to {dest} " + _MODE_ANY,
     "how do i (get|go) to {dest} from here", "what's the (best|fastest|quickest) way to {dest}",
+    "(directions|route|the way|navigation) from {origin} to {dest}", "how do i get from {origin} to {dest}",
+    "get me from {origin} to {dest}", "(give me|show me|get) directions from {origin} to {dest}",
+    "what's the (best|fastest) route from {origin} to {dest}", "navigate from {origin} to {dest} " + _MODE_ANY,
+    "i want to (drive|walk|bike|cycle) to {dest}", "i'd like to (drive|walk|bike) to {dest}", "show me the route to {dest}",
+    "(find|get) me (a|the) (route|way) to {dest}", "(give|get) me (the|) directions (to|for) {dest}", "(navigate|guide) me to {dest}",
+    "where do i turn to get to {dest}", "what road do i take to get to {dest}", "can you show me how to get to {dest}",
+    "(set|start) (the|) (gps|sat nav|satnav|maps) (to|for) {dest}", "(take|bring) me back (to {dest}|home)", "let's head (to|over to) {dest}",
     "what's the (best|fastest|quickest) way to get to {dest} " + _MODE_ANY, "which way to {dest}",
     "i want to go to {dest}", "i need to get to {dest}", "i need directions to {dest}", "let's go to {dest}",
     "let's go {dest}", "i'm heading to {dest}", "i'm going to {dest} " + _MODE_ANY, "we're going to {dest}, show me the way",
@@ -429,6 +436,10 @@ _tool("travel_time", _NAV, templates=[
     "how long (will it take|does it take|would it take) to (get|go) to {dest}",
     "how long (will it take|does it take|would it take) (me|us|) to (get|go) to {dest} " + _MODE_ANY,
     "how long to {dest}", "how long to {dest} " + _MODE_ANY, "how long is the (drive|ride|trip|journey|commute) to {dest}",
+    "how long (does it take|will it take|is it) from {origin} to {dest}", "how long from {origin} to {dest} " + _MODE_ANY,
+    "how far is it from {origin} to {dest}", "what's the travel time from {origin} to {dest}",
+    "how long will it take (me|us|) to (drive|walk|bike|get) (to|over to) {dest}", "how long would the (drive|walk|bike ride|bus ride) to {dest} take",
+    "how long (until|till|before) i (get|arrive) (to|at) {dest}", "how long will i be on the road to {dest}", "what's the eta for {dest}",
     "how long is the walk to {dest}", "how far is {dest}", "how far is {dest} " + _MODE_ANY, "how far away is {dest}",
     "how far is it to {dest}", "how far is {dest} from (here|my location|where i am)", "how long will it take to get to {dest} if i leave (now|in an hour|after lunch)", "how many minutes to {dest}", "how many minutes to {dest} " + _MODE_ANY,
     "what's the (travel time|eta|drive time|driving time|commute time|commute) to {dest}",

@@ -238,6 +238,7 @@ def fill_template(text: str, names: list[str], slots: dict, rng: random.Random):
             values[arg] = val
     args = {a: out[s:e] for a, (s, e) in spans.items() if a not in values}
     args.update(values)
+    args = {a: v for a, v in args.items() if not a.startswith("_")}  # "_origin": said, but no argument
     return out, args, set(spans) - set(values)
 
 

@@ -192,6 +192,7 @@ def fill_slots(text: str, rng: random.Random) -> str:
         "{a}": lambda: spoken.number(rng, rng.randint(2, 99), 0.4), "{b}": lambda: spoken.number(rng, rng.randint(2, 400), 0.4),
         "{item}": lambda: rng.choice(ITEMS), "{dish}": lambda: rng.choice(DISHES), "{team}": lambda: rng.choice(_TEAMS),
         "{room}": lambda: rng.choice(V.ROOMS), "{language}": lambda: rng.choice(LANGUAGES), "{show}": lambda: rng.choice(SHOWS),
+        "{street}": lambda: V.street_address(rng),
     }
     for k, f in rep.items():
         while k in text:
@@ -199,7 +200,42 @@ def fill_slots(text: str, rng: random.Random) -> str:
     return text
 
 
-CATEGORY_WEIGHTS = {"weather": 1.0, "music": 1.0, "messaging": 0.8, "calls": 0.6, "trivia": 1.2, "smalltalk": 1.3,
+# requests that share a verb or a question form with a catalogue tool but that no catalogue tool serves
+CATS["verb_overlap"] = ([
+    "open (spotify|the camera|the camera app|my email|my inbox|a new tab|settings|netflix|youtube|the pdf|my calendar|the app store|whatsapp|the browser|my notes|google maps|the photos app)",
+    "open (a bank account|a savings account|a new account|a ticket with support|a support case|the document|the file|the attachment|my messages|the last email)",
+    "close (the app|all tabs|this tab|this window|my bank account|my account|spotify|netflix|the browser|everything on my phone|the ticket)",
+    "(turn|switch) on (bluetooth|airplane mode|do not disturb|dark mode|subtitles|captions|location services|notifications|low power mode|battery saver|night shift|the hotspot|closed captions|autocorrect|voice control)",
+    "(turn|switch) off (bluetooth|airplane mode|do not disturb|dark mode|subtitles|captions|location services|notifications|low power mode|battery saver|the hotspot|autocorrect|my ringer|vibration|the screen reader)",
+    "(turn|switch) (bluetooth|airplane mode|dark mode|subtitles|notifications) (on|off)",
+    "set (the|my) (volume|ringtone|ringer) to {a}", "set my status to (away|busy|available)", "set (a|my) (password|pin|budget|goal|new passcode)",
+    "set my home address to {street}", "set the language to {language}", "set the tv to channel {a}", "set the (font|text) size to (large|small|medium)",
+    "set (a|my) (step|calorie|water|reading) goal (of|to) {a}", "set my (wallpaper|lock screen|profile picture) to (a photo of the beach|blue|my dog)",
+    "change my (ringtone|wallpaper|password|username|email address|voice|profile picture|avatar)", "change the (channel|station|song|language|input) (to {a}|)",
+    "(dim|brighten|lower|raise) (my|the) (screen|display|phone screen|watch screen)", "make (my|the) (screen|display|text|font) (brighter|dimmer|bigger|smaller)",
+    "(increase|decrease|turn up|turn down) the (screen brightness|volume|bass|treble|font size)",
+    "start (a workout|a podcast|the movie|my playlist|a new game|recording|a meeting|a video call|a new document|the slideshow|a run)",
+    "stop (the music|the podcast|recording|the video|the slideshow|the workout|talking|the call|the download|sharing my location)",
+    "how long (is the movie|is the game|does it take to boil an egg|do i cook rice|until christmas|is a marathon|do dogs live|is the wait|have i been sleeping|is this song|was the meeting|is the queue)",
+    "how long (does it take to charge my phone|should i rest|is the warranty|until my birthday|until the weekend|is the battery going to last|is my commute usually)",
+    "how far (is the moon|is mars|is the sun|can a plane fly|did i run today|did i walk yesterday|have i walked today|can i go on a full tank|is a light year)",
+    "how far (away|) is the (storm|thunder|rain)", "how (many miles|many kilometers) did i (run|cycle|walk) (today|this week)",
+    "lock (my|the) (screen|phone|computer|laptop|tablet|account|credit card|notes)", "unlock (my|the) (phone|screen|computer|account|achievement|next level)",
+    "(go|take me|navigate) to (settings|the home screen|the next page|the previous page|my profile|the main menu|the last tab)",
+    "go (back|home screen|to sleep|to the next song)", "take (me|us) back to the (start|menu|previous song)",
+    "(remind me what|remind me who|remind me how) (i said|i asked|the password is|that song goes|we met|to do this)",
+    "activate (my (sim|sim card|new card|credit card|account|warranty|subscription|membership))", "activate (siri|voice control|the camera|roaming)",
+    "(raise|lower|open|close) my (hand|voice|eyes|mouth|window on the computer)", "(cancel|stop|delete) my (subscription|order|membership|account|appointment|reservation|flight|booking)",
+    "(cancel|delete|remove) the (meeting|appointment|event|email|message|booking|reservation)", "cancel my (uber|lyft|taxi|ride|pizza order)",
+    "how much time (do i have|is left) (before my meeting|until my flight|on my parking|in the game|in the quarter|on the clock in the game)",
+    "set the table", "set up my (new phone|account|printer|email|voicemail)", "turn the page", "turn left", "turn around",
+    "(heat|warm) up (my lunch|the leftovers|the soup|the milk) in the microwave", "what temperature should the (fridge|freezer|oven) be",
+    "what (scene|episode|chapter|season) is this", "light a candle", "lights, camera, action", "the lights are flickering",
+], ["open_app", "set_volume", "start_workout", "play_music", "play_show", "play_podcast", "set_language",
+    "record_video", "take_photo", "set_do_not_disturb", "set_brightness_screen", "set_wallpaper", "start_stopwatch"])
+CATS["verb_overlap"] = (CATS["verb_overlap"][0], [n for n in CATS["verb_overlap"][1]])
+
+CATEGORY_WEIGHTS = {"verb_overlap": 3.0, "weather": 1.0, "music": 1.0, "messaging": 0.8, "calls": 0.6, "trivia": 1.2, "smalltalk": 1.3,
                     "math": 0.6, "shopping": 0.8, "calendar": 0.8, "travel": 0.7, "food": 0.8,
                     "news_sports_finance": 1.0, "device_status": 1.0, "near_timers": 1.0, "near_nav": 0.9,
                     "near_home": 1.0, "misc": 1.4}
