@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { EngineSpeed, Timing } from "./engine-speed-child.js";
+import type { EngineSpeed, ServeMemory, Timing } from "./engine-speed-child.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench when built
 const ROOT = existsSync(join(HERE, "..", "..", "package.json")) ? join(HERE, "..", "..") : join(HERE, "..");
@@ -20,6 +20,8 @@ export interface EngineSpeedOptions {
   threads?: number;
   /** Model directories to measure instead of the default set. */
   models?: string[];
+  /** Requests of the memory-while-serving child (default 30). */
+  serveRequests?: number;
   /** Wait up to this long for a quiet machine before each model (default 300 s; 0: don't wait). */
   waitQuietMs?: number;
   log?: (line: string) => void;
@@ -124,20 +126,24 @@ export async function waitQuiet(maxMs: number, maxBusy: number, log: (s: string)
   return busy;
 }
 
-function measure(dir: string, rounds: number, threads: number): { speed: EngineSpeed; othersPct: number } {
-  const child = join(HERE, "engine-speed-child.js");
+function child<T>(args: string[]): T {
+  const r = spawnSync(process.execPath, [join(HERE, "engine-speed-child.js"), ...args], { encoding: "utf8", maxBuffer: 16 << 20 });
+  if (r.status !== 0) throw new Error(`engine-speed-child ${args.join(" ")} failed: ${r.stderr || r.stdout}`);
+  return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as T;
+}
+
+interface Measured { speed: EngineSpeed; serve: ServeMemory; othersPct: number }
+
+function measure(dir: string, rounds: number, threads: number, serveRequests: number): Measured {
   const before = machineBusy();
-  const r = spawnSync(process.execPath, [child, dir, "--rounds", String(rounds), "--threads", String(threads)], {
-    encoding: "utf8", maxBuffer: 16 << 20,
-  });
+  const speed = child<EngineSpeed>([dir, "--rounds", String(rounds), "--threads", String(threads)]);
   const after = machineBusy();
-  if (r.status !== 0) throw new Error(`engine-speed-child ${dir} failed: ${r.stderr || r.stdout}`);
-  const speed = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as EngineSpeed;
   // CPU time the rest of the machine used while the child ran, as a share of one core's wall time
   const hz = 100;
   const busySec = (after.busy - before.busy) / hz;
   const othersPct = Math.max(0, (busySec - speed.cpuSeconds) / speed.wallSeconds) * 100;
-  return { speed, othersPct };
+  const serve = child<ServeMemory>([dir, "--serve", String(serveRequests), "--threads", String(threads)]);
+  return { speed, serve, othersPct };
 }
 
 const tokS = (tokens: number, t: Timing) => `${Math.round((tokens * 1000) / t.medianMs)}`;
@@ -153,11 +159,11 @@ export async function engineSpeed(options: EngineSpeedOptions = {}): Promise<Eng
     ...(existsSync(join(ROOT, "models", "default", "config.json")) ? [join(ROOT, "models", "default")] : []),
   ];
   const resume = pauseTraining(log);
-  const results: Array<{ speed: EngineSpeed; othersPct: number }> = [];
+  const results: Measured[] = [];
   try {
     for (const dir of models) {
       if ((options.waitQuietMs ?? 300_000) > 0) await waitQuiet(options.waitQuietMs ?? 300_000, 0.25, log);
-      results.push(measure(dir, rounds, threads));
+      results.push(measure(dir, rounds, threads, options.serveRequests ?? 30));
     }
   } finally {
     resume();
@@ -165,21 +171,26 @@ export async function engineSpeed(options: EngineSpeedOptions = {}): Promise<Eng
   log("");
   log(`engine speed — ${cpus()[0]?.model ?? "cpu"} x${cpus().length}, ${threads} intra-op threads, ` +
     `median of ${rounds} rounds (tok/s; best round in the JSON), load average ${loadavg()[0]!.toFixed(2)} at the end`);
-  const head = ["model", "quant", "prefill 128", "prefill 512", "prefill 1024", "decode", "reference", "speed-up",
-    "RSS load", "RSS peak", "others"];
-  const widths = [22, 5, 11, 11, 12, 8, 9, 8, 8, 8, 6];
+  const head = ["model", "quant", "prefill 128", "prefill 512", "prefill 1024", "decode", "after enc", "reference",
+    "speed-up", "RSS load", "RSS peak", "anon load/peak", "serve peak", "serve anon", "others"];
+  const widths = [22, 5, 11, 11, 12, 8, 9, 9, 8, 8, 8, 14, 10, 10, 6];
   log(head.map((h, i) => (i === 0 ? h.padEnd(widths[i]!) : pad(h, widths[i]!))).join("  "));
-  for (const { speed: s, othersPct } of results) {
+  const mb = (x: number) => `${x.toFixed(0)} MB`;
+  for (const { speed: s, serve, othersPct } of results) {
     const pf = (T: number) => (s.prefill[T] ? tokS(T, s.prefill[T]!) : "-");
     const row = [
-      s.name.slice(0, 22).padEnd(22), s.quantization, pf(128), pf(512), pf(1024), tokS(1, s.decode), tokS(1, s.reference),
-      `${(s.reference.medianMs / s.decode.medianMs).toFixed(1)}x`, `${s.rssAfterLoadMB.toFixed(0)} MB`,
-      `${s.peakRssMB.toFixed(0)} MB`, `${othersPct.toFixed(0)}%`,
+      s.name.slice(0, 22).padEnd(22), s.quantization, pf(128), pf(512), pf(1024), tokS(1, s.decode),
+      tokS(1, s.decodeAfterEncode), tokS(1, s.reference), `${(s.reference.medianMs / s.decode.medianMs).toFixed(1)}x`,
+      mb(s.rssAfterLoadMB), mb(s.peakRssMB), `${s.afterLoad.anonMB.toFixed(0)}/${mb(s.peakAnonMB)}`, mb(serve.peakRssMB),
+      mb(serve.peakAnonMB), `${othersPct.toFixed(0)}%`,
     ];
     log(row.map((c, i) => (i === 0 ? c : pad(c, widths[i]!))).join("  "));
   }
-  log("decode: one new token per call, encoder 512 tokens, cache 32; reference: the whole 33-token prefix per " +
-    "call, no cache (Needle's Python way). others: CPU the rest of the machine used meanwhile (% of one core).");
-  for (const { speed } of results) log(JSON.stringify(speed));
+  log("decode: one new token per call, encoder 512 tokens, cache 32; after enc: the same in the first 30 calls after " +
+    "an encode; reference: the whole 33-token prefix per call, no cache (Needle's Python way). RSS peak: VmHWM of " +
+    "the process that ran all of these; anon: its anonymous part (the rest is file-backed: node, libonnxruntime, " +
+    "mapped weights). serve: a fresh process doing 30 daemon-like requests (encoder 512, 42 decoder tokens). " +
+    "others: CPU the rest of the machine used meanwhile (% of one core).");
+  for (const { speed, serve } of results) log(JSON.stringify({ ...speed, serve }));
   return results.map((r) => r.speed);
 }
