@@ -8,26 +8,36 @@ weights.data (both graphs' initializers, each tensor once), tokenizer.model.
 
 `--config` is a JSON object of NeedleConfig fields (for --random; with a checkpoint the architecture comes
 from the weights, and the tokenizer must fit it). Graph variants kept for measurements:
---enc-attention/--dec-attention gqa|matmul, --block-size N (int8 block along K), --enc-gqa-groups N,
---cross-kv per_layer|fused, --no-external-data.
+--enc-attention gqa|matmul, --dec-cache rows|present (decoder I/O 2 or 1), --dec-attention
+attention|matmul|gqa, --cross-attention matmul|attention, --block-size N (int8 block along K),
+--enc-gqa-groups N, --cross-kv per_layer|fused, --no-external-data.
 
 Why the defaults (measured with bench/engine-speed.ts and small A/B scripts on the 2-core Zen 5 box, 26M shape;
 see needle/onnx_graphs.py for the graph itself):
-- Hand-written graphs of fused onnxruntime ops instead of torch.onnx.export: a decoder step is 208 nodes, 57
-  of them free Reshapes (measured: a Reshape costs ~0 us, an SLN 0.4 us, a 512x512 MatMulNBits 3.8 us).
-- Decoder self-attention: GroupQueryAttention (rotary + cache append + causal attention in one op) beat MatMul
-  attention with RotaryEmbedding + Concat (~5-10% per step). Encoder: GroupQueryAttention with causal=0 and
-  seqlens_k for the (right-)padding, one op per kv head: same speed as one op for all heads, 4x smaller
-  attention-score buffer (peak RSS at 1024 tokens).
+- Hand-written graphs of fused onnxruntime ops instead of torch.onnx.export: a decoder step is ~230 nodes, many
+  of them free Reshapes (measured: a Reshape costs ~0 us, an SLN or an Add 0.3-0.4 us, a 512x512 MatMulNBits
+  3.8 us).
+- Decoder I/O 2 (the cache stays in the runtime, a step returns only its new rows): onnxruntime-node copies
+  every output into a new JS buffer (~3-5 us per output, plus the bytes), and I/O 1 hands back all 16 present
+  tensors of the grown cache each step. Measured interleaved in one run (int8 26M, encoder 512, cache 32):
+  957 -> 865 us per step (raw sessions in a quiet moment: 881 -> 695 us); d_model-256 default shape 372 ->
+  319 us; the per-step garbage drops from 16 KB x cache length to ~16 KB. Self-attention over the rows: ONNX
+  Attention beat MatMul attention (transposing the [P, KV, hd] rows each step) by ~25%.
 - Cross-attention: plain MatMul with the query heads as [n, KV, G, 1, hd] against K^T [1, KV, 1, hd, T]: every
   product is a 1 x hd x T GEMV that reads K in place; grouping G*n rows per kv head made MLAS pack K each step
-  (21 vs 15 us per layer). It is memory-bound: 1 MB of K/V per layer per step at T=512 (~1/3 of a step).
-- int8: MatMulNBits bits=8 accuracy_level=4 (int8 compute; accuracy_level 0 is 10x slower for 8 bits),
-  symmetric per-block scales; block 32/64/128 ran at the same speed within noise, 64 is close to 32 in
-  accuracy and 6% overhead. The embedding is one uint8 table read by GatherBlockQuantized and the tied
-  output MatMulNBits.
+  (21 vs 15 us per layer). ONNX Attention on [1, KV, T, hd] K/V was 17% faster alone (8 layers: 142 vs 171 us)
+  but the same in the whole step (26M) and 9% slower for the d_model-256 shape; fp16 K/V through it
+  (half the bytes) was 20% slower (onnxruntime converts them per head). The cross K/V are ~half of a step at
+  T=512 (step at T=16: 562 us, T=512: 1019 us, T=1024: 1363 us).
+- int8: MatMulNBits bits=8 accuracy_level=4 (int8 compute; accuracy_level 0-3 are ~60x slower for 8 bits),
+  symmetric per-block scales. Block 128 (was 64): decode step -4..-7% for 26M (705 -> 674 us; block 32: +7%),
+  the same for the d_model-256 shape; on a trained checkpoint (s1083, d256) int8 vs fp32 over 1314 eval
+  positions: mean |dlogit| 0.0226 vs 0.0201, max 0.24 vs 0.32, top-1 agreement 99.8% vs 99.6%. The embedding
+  is one uint8 table read by GatherBlockQuantized and the tied output MatMulNBits.
 - weights.data: one external-data file for both graphs (the embedding once: 29 MB instead of 33 MB for int8
-  26M) that onnxruntime maps; 16 MB less RSS after loading than weights inside the .onnx files.
+  26M) that onnxruntime maps; 16 MB less RSS after loading than weights inside the .onnx files. Only what
+  stays in use (the gathered embedding rows, small tensors) remains mapped after prepacking: ~5.6 MB of it
+  is resident after loading the int8 26M model; the int8 matrices live once, as MatMulNBits' prepacked copy.
 """
 from __future__ import annotations
 

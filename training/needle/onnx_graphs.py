@@ -8,17 +8,23 @@ Graph design (fp32 and int8 share it; int8 swaps every projection MatMul for com
   com.microsoft.SkipSimplifiedLayerNormalization (its 4th output is the residual sum).
 - sigmoid(gate) is folded into out_proj; Q/K/V projections are one matmul (Split after);
   1/sqrt(head_dim) is folded into the q-norm weight when sqrt(head_dim) is a power of two (exact).
-- QK-norm is an SLN over the head axis of a [.., heads, head_dim] view; RoPE and attention are either
-  com.microsoft.GroupQueryAttention (rotary + KV cache in one op) or explicit MatMul attention with the GQA
-  grouping done by a reshape (query heads j*G..j*G+G-1 x kv head j), chosen by `GraphOptions`.
+- QK-norm is an SLN over the head axis of a [.., heads, head_dim] view.
+- Encoder attention: com.microsoft.GroupQueryAttention (rotary + attention in one op) or explicit MatMul
+  attention with the GQA grouping done by a reshape (query heads j*G..j*G+G-1 x kv head j).
+- Decoder self-attention, decoder I/O 2 (`dec_cache="rows"`, the default): the cache is rows [1, P, kv_dim]
+  per layer held by the runtime; the step rotates q and k (com.microsoft.RotaryEmbedding), appends its rows
+  (Concat) and runs ONNX Attention (opset 23, GQA by q_num_heads/kv_num_heads, a causal bias for runs of n > 1);
+  every layer's new k/v rows leave as one output, `new_self_kv`. Decoder I/O 1 (`dec_cache="present"`):
+  GroupQueryAttention or MatMul attention over [1, KV, P, hd] past/present tensors.
 - Masks: the encoder's GQA takes the real length from attention_mask (its sum), so padding must be at the
   end (the engine never pads: batch 1); MatMul attention paths and the decoder's cross-attention add a
   -1e9 bias where the mask is 0.
-- The encoder emits every decoder layer's cross K (k-normed, transposed [1,KV,hd,T]) and V from one
-  [d, 2*layers*kv_dim] matmul, so a decoder step only reads them.
-- int8: weights are quantised symmetrically per block of `block_size` along K (zero point 128, the
-  MatMulNBits default); the embedding is stored once as uint8 rows + per-block scales, read by both
-  com.microsoft.GatherBlockQuantized (input embedding) and the tied output MatMulNBits.
+- The encoder emits every decoder layer's cross K (k-normed; transposed [1,KV,hd,T] for the MatMul
+  cross-attention, [1,KV,T,hd] for `cross_attention="attention"`) and V, so a decoder step only reads them.
+- int8: weights are quantised symmetrically per block along K (zero point 128, the MatMulNBits default);
+  the block is `block_size` halved until it divides K; the embedding is stored once as uint8 rows +
+  per-block scales, read by both com.microsoft.GatherBlockQuantized (input embedding) and the tied output
+  MatMulNBits.
 """
 from __future__ import annotations
 
@@ -42,7 +48,7 @@ NEG = -1e9
 @dataclass(frozen=True)
 class GraphOptions:
     quant: str = "fp32"                 # "fp32" | "int8"
-    block_size: int = 64                # int8 block along K (32/64/128 measured: same speed, 64 near 32 in accuracy)
+    block_size: int = 128               # int8 block along K (per matrix: the largest power of two <= this dividing K)
     accuracy_level: int = 4             # MatMulNBits: 4 = int8 compute
     enc_attention: str = "gqa"          # "gqa" | "matmul"
     dec_attention: str = "attention"    # decoder self-attention: "gqa" | "matmul" | "attention" (ONNX Attention-23)
@@ -74,6 +80,15 @@ class GraphOptions:
             raise ValueError("cross_kv must be 'per_layer' or 'fused'")
         if self.block_size < 16 or self.block_size & (self.block_size - 1):
             raise ValueError(f"block_size must be a power of two >= 16, got {self.block_size}")
+
+    def block_for(self, K: int) -> int:
+        """int8 block for a matrix with K rows: block_size, halved until it divides K (at least 16)."""
+        b = self.block_size
+        while K % b and b > 16:
+            b //= 2
+        if K % b:
+            raise ValueError(f"K={K} is not a multiple of 16: no int8 block fits")
+        return b
 
     @property
     def io_version(self) -> int:
@@ -183,15 +198,16 @@ class Builder:
         if o.quant == "fp32":
             return self.op("MatMul", [x, self.const(w_kn.astype(np.float32), name)])
         K, N = w_kn.shape
-        q, s = quantize_rows(np.ascontiguousarray(w_kn.T), o.block_size)
+        q, s = quantize_rows(np.ascontiguousarray(w_kn.T), o.block_for(K))
         return self.matmul_nbits(x, q, s, K, N, name)
 
     def matmul_nbits(self, x: str, q_nk: np.ndarray | str, s_nk: np.ndarray, K: int, N: int, name: str) -> str:
         o = self.opts
-        kb = K // o.block_size
-        qn = q_nk if isinstance(q_nk, str) else self.const(q_nk.reshape(N, kb, o.block_size), name + "_q")
+        blk = o.block_for(K)
+        kb = K // blk
+        qn = q_nk if isinstance(q_nk, str) else self.const(q_nk.reshape(N, kb, blk), name + "_q")
         sn = self.const(s_nk.reshape(N * kb), name + "_s")
-        return self.op("MatMulNBits", [x, qn, sn], domain=MS, K=K, N=N, bits=8, block_size=o.block_size,
+        return self.op("MatMulNBits", [x, qn, sn], domain=MS, K=K, N=N, bits=8, block_size=blk,
                        accuracy_level=o.accuracy_level)
 
     def model(self, name: str) -> onnx.ModelProto:
@@ -252,13 +268,14 @@ def _embed(b: Builder, w: _Weights, ids: str) -> str:
     if o.quant == "fp32":
         g = b.op("Gather", [b.const(E.astype(np.float32), "embedding_table"), ids], axis=0)
         return b.op("Mul", [g, b.scalar_f(sq, "sqrt_d")])
-    q, s = quantize_rows(E, o.block_size)
-    kb = c.d_model // o.block_size
-    table = b.const(q.reshape(c.vocab_size, kb, o.block_size), "embedding_q")
+    blk = o.block_for(c.d_model)
+    q, s = quantize_rows(E, blk)
+    kb = c.d_model // blk
+    table = b.const(q.reshape(c.vocab_size, kb, blk), "embedding_q")
     b.shared_embedding = (table, s)  # type: ignore[attr-defined]
     g = b.op("GatherBlockQuantized", [table, ids, b.const((s * sq).reshape(c.vocab_size, kb, 1).astype(np.float32),
                                                           "embedding_gather_s")],
-             domain=MS, bits=8, block_size=o.block_size, gather_axis=0, quantize_axis=2)
+             domain=MS, bits=8, block_size=blk, gather_axis=0, quantize_axis=2)
     # [1, T, kb, block] -> [1, T, d]
     return b.op("Reshape", [g, b.i64([0, 0, c.d_model])])
 
@@ -273,7 +290,7 @@ def _output_logits(b: Builder, w: _Weights, h: str) -> str:
         table, s = b.shared_embedding  # type: ignore[attr-defined]
         out = b.matmul_nbits(h, table, s, c.d_model, c.vocab_size, "lm_head")
     else:
-        q, s = quantize_rows(w.f["embedding/embedding"], o.block_size)
+        q, s = quantize_rows(w.f["embedding/embedding"], o.block_for(c.d_model))
         out = b.matmul_nbits(h, q, s, c.d_model, c.vocab_size, "lm_head")
     b.nodes[-1].output[0] = "logits"
     return "logits"

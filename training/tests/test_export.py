@@ -26,7 +26,7 @@ def test_int8_26m_model_directory_is_small_and_shares_the_embedding(tmp_path):
     assert sizes["encoder.onnx"] < 200_000 and sizes["decoder.onnx"] < 200_000
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["quantization"] == "int8" and cfg["files"]["weights"] == "weights.data"
-    assert cfg["graph"]["block_size"] == 64 and cfg["graph"]["accuracy_level"] == 4
+    assert cfg["graph"]["block_size"] == 128 and cfg["graph"]["accuracy_level"] == 4
 
     dec, enc = load(out, "decoder.onnx"), load(out, "encoder.onnx")
     # the decoder's input gather and tied output projection read the same uint8 table
@@ -51,7 +51,7 @@ def test_int8_26m_model_directory_is_small_and_shares_the_embedding(tmp_path):
     nbits = [n for n in dec.graph.node if n.op_type == "MatMulNBits"]
     assert len(nbits) == 8 * 4 + 1  # qkv, self out, cross q, cross out per layer + the output projection
     attrs = {a.name: a.i for a in nbits[0].attribute}
-    assert attrs["bits"] == 8 and attrs["accuracy_level"] == 4
+    assert attrs["bits"] == 8 and attrs["accuracy_level"] == 4 and attrs["block_size"] == 128
 
 
 def test_decoder_io_1_is_still_written_on_request(tmp_path):
@@ -61,6 +61,10 @@ def test_decoder_io_1_is_still_written_on_request(tmp_path):
     assert cfg["graph"]["io"] == 1 and cfg["graph"]["dec_attention"] == "gqa"
     dec = load(out, "decoder.onnx")
     assert "present_self_k_0" in {o.name for o in dec.graph.output}
+    # d_model 64: the 128 block does not divide K, so every int8 matrix of the tiny shape uses 64
+    blocks = {a.i for n in dec.graph.node if n.op_type in ("MatMulNBits", "GatherBlockQuantized")
+              for a in n.attribute if a.name == "block_size"}
+    assert blocks == {64}
     assert next(o.version for o in dec.opset_import if o.domain == "") == 17
     # GroupQueryAttention hands back the whole present cache: it cannot write cache rows
     assert export_main(["--random", "--shape", "tiny", "--quant", "int8", "--out", str(tmp_path / "x"),
