@@ -9,7 +9,7 @@
 // fresh JS ArrayBuffer (preallocated outputs too), so what a graph hands back per call is what piles up until V8
 // collects it. Decoder I/O 2 (the exporter's default) therefore keeps the self-attention cache here: each
 // sequence's k/v rows live in one growing buffer (RowStore), fed back as [1, P, kv_dim] prefix views, and a step
-// returns only its new rows (`new_self_kv`, n x 4 KiB per layer for the 26M shape) and the logits. Decoder I/O 1
+// returns only its new rows (`new_self_kv`: 16 KiB per token for the 26M shape) and the logits. Decoder I/O 1
 // (models exported before it) hands the whole grown cache back per call; both are supported.
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { loadModelDir, type ModelConfig, type ModelDir } from "./model-dir.js";
@@ -308,7 +308,12 @@ export class NeedleOnnxModel {
       }
     }
     const out = await dec.run({ ...enc.feeds, ...pastFeeds, ...ids });
-    const time = store.write(P, n, (out.new_self_kv as Tensor).data as Float32Array);
+    const rows = (out.new_self_kv as Tensor).data as Float32Array;
+    if (rows.length !== n * store.blocks * store.rowWidth) {
+      throw new EngineError(`${this.dir}: decoder.onnx gave ${rows.length} new_self_kv values for ${n} tokens, not ` +
+        `${n} x ${store.blocks} x ${store.rowWidth} (config.json architecture)`, "MODEL_INVALID");
+    }
+    const time = store.write(P, n, rows);
     const next = Object.freeze({ length: P + n, feeds: this.#views(store, P + n) });
     this.#rows.set(next, { store, time });
     return { logits: rowsOf((out.logits as Tensor).data as Float32Array), cache: next };
