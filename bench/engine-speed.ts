@@ -2,6 +2,15 @@
 // model. Models: a random-weight 26M Needle-shape model in int8 and fp32 (made once by
 // training/make_random_model.py into node_modules/.cache, speed does not depend on values) and models/default
 // when it exists. Pauses the background training run (training/runs/train.pid) while timing.
+//
+// Where the RSS of the int8 26M model goes (measured with /proc/self/smaps on this box, onnxruntime-node 1.30):
+// after loading ~124 MB = ~70 MB file-backed (node 38, libonnxruntime 27 — most of it touched while the sessions
+// are created — and 5.6 MB of weights.data still mapped: the gathered embedding rows and small tensors) + ~55 MB
+// anonymous (the int8 matrices once, as MatMulNBits' prepacked copy ~27 MB; onnxruntime's runtime ~10 MB; V8 and
+// node). Per request onnxruntime-node copies every output into a fresh JS ArrayBuffer: the encoder's cross K/V
+// (16 KB per encoder token: 8 MB at 512, 16 MB at 1024; onnxruntime's own copy lives until the run returns)
+// wait for V8, which collects them on "external memory pressure" every ~20-30 MB of such allocations, and the
+// freed memory mostly stays in glibc's heap. That, not the model, is what takes the peak past 200 MB.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
