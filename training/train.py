@@ -137,6 +137,8 @@ def main(argv=None) -> int:
     ap.add_argument("--con-pairs", type=int, default=8, help="retrieval pairs per batch for the contrastive loss")
     ap.add_argument("--no-bf16", action="store_true")
     ap.add_argument("--ckpt-minutes", type=float, default=10.0)
+    ap.add_argument("--ema", type=float, default=0.998,
+                    help="EMA decay of the weights; RUN/ema.pt (exporter format) is written with each checkpoint")
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
@@ -190,6 +192,9 @@ def main(argv=None) -> int:
         if not total_steps:
             total_steps = state.get("total_steps", 0)
         log(f"resumed at step {step} (epoch {epoch}, batch {pos}, {elapsed_before / 3600:.2f} h trained)")
+    ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    if state is not None and state.get("ema"):
+        ema = {k: v.clone() for k, v in state["ema"].items()}
 
     batches = make_batches(ds, args.seed, epoch, args.max_tokens, args.max_batch)
     plan_steps = not args.total_steps
@@ -204,7 +209,11 @@ def main(argv=None) -> int:
     def save():
         save_checkpoint(ckpt_path, model, optimizer=opt.state_dict(), step=step, epoch=epoch, pos=pos,
                         total_steps=total_steps, elapsed=elapsed_before + (time.time() - t_start),
-                        args=vars(args))
+                        args=vars(args), ema=ema)
+        # the EMA weights as a checkpoint of their own (what gets evaluated and exported)
+        tmp = os.path.join(args.run, f"ema.pt.tmp{os.getpid()}")
+        torch.save({"config": model.config.to_dict(), "model": ema, "step": step}, tmp)
+        os.replace(tmp, os.path.join(args.run, "ema.pt"))
 
     model.train()
     t_start = time.time()
@@ -233,6 +242,8 @@ def main(argv=None) -> int:
         opt.step()
         with torch.no_grad():
             model.log_temp.clamp_(math.log(0.01), math.log(1.0))
+            for k, v in model.state_dict().items():
+                ema[k].mul_(args.ema).add_(v, alpha=1 - args.ema)
         step += 1
         pos += 1
         for k in ("tok", "z", "con", "acc"):
