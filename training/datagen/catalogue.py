@@ -140,6 +140,7 @@ def g_place(rng):
 def _mode_gen(mode: str) -> Gen:
     def g(rng):
         return rng.choice(V.MODES[mode]), mode
+    g.enum = ["driving", "walking", "cycling", "transit"]  # type: ignore[attr-defined]  (a value, never a span)
     return g
 
 

@@ -448,8 +448,26 @@ class Builder:
             return None
         q, args = u
         self._frame_excl = set()
-        tools = self._prompt([decl], {tool}, tool)
+        if rng.random() < 0.35:
+            tools = self._retrieval_like([decl], {tool}, tool)
+        else:
+            tools = self._prompt([decl], {tool}, tool)
         return sample(q, tools, [{"name": tool, "arguments": args}], "catalogue", decl)
+
+    def _retrieval_like(self, main: list[dict], names: set[str], focus: str | None, k: int = 8) -> list[dict]:
+        """What the engine's top-8 retrieval puts in front of the model: catalogue tools only, the ones
+        closest to the request first (same plugin, confusable neighbours), then others."""
+        rng = self.rng
+        near = [d for d in self.catalogue if d["name"] not in names and focus and
+                (d["name"] in CONFUSABLE.get(focus, set()) or PLUGIN_OF[d["name"]] == PLUGIN_OF.get(focus))]
+        far = [d for d in self.catalogue if d["name"] not in names and d not in near]
+        rng.shuffle(near)
+        rng.shuffle(far)
+        n_near = min(len(near), rng.randint(len(near) // 2, len(near))) if near else 0
+        picked = near[:n_near] + far
+        tools = list(main) + [vary_decl(d, rng, 0.1) for d in picked[:max(0, k - len(main))]]
+        rng.shuffle(tools)
+        return tools
 
     def catalogue_undeclared(self):
         rng = self.rng
@@ -524,6 +542,8 @@ class Builder:
         k = self._k()
         if k == 18:
             tools = [vary_decl(d, rng, 0.1) for d in self.catalogue]
+        elif rng.random() < 0.35:  # the daemon's situation: 8 catalogue tools picked by retrieval
+            tools = self._retrieval_like([], set(), rng.choice(list(C.TOOLS)))
         else:
             tools = self._distractors(k, set(), None)
         rng.shuffle(tools)
