@@ -11,10 +11,11 @@ import { silentLogger } from "../src/daemon/log.js";
 import { SharedMqttClient } from "../src/daemon/mqtt-client.js";
 import { createPluginContext, type PluginContextHandle } from "../src/daemon/plugin-context.js";
 import plugin from "../tools/smarthome/index.js";
-import { startMosquitto, startZ2mFixture, type Broker } from "./fixtures/zigbee2mqtt/mosquitto.js";
+import { startMosquitto, type Mosquitto } from "./helpers/mosquitto.js";
+import { startZ2mFixture, type Z2mFixture } from "./helpers/zigbee2mqtt.js";
 
-let broker: Broker;
-let fixture: Awaited<ReturnType<typeof startZ2mFixture>>;
+let broker: Mosquitto;
+let fixture: Z2mFixture;
 let stateDir: string;
 let mqtt: SharedMqttClient | undefined;
 let ctx: PluginContextHandle | undefined;
@@ -51,7 +52,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await fixture?.stop();
-  await broker?.stop();
+  await broker?.dispose();
   await rm(stateDir, { recursive: true, force: true });
 });
 afterEach(async () => {
@@ -191,7 +192,7 @@ describe("smarthome plugin against mosquitto + the Zigbee2MQTT fixture", () => {
   it("without a reachable broker: a clear reply, and the plugin keeps running", async () => {
     const dead = await startMosquitto();
     const url = dead.url;
-    await dead.stop();
+    await dead.dispose();
     await boot({}, url);
     await expect(call("turn_on", { target: "kitchen lights" })).rejects.toThrow("I can't reach the smart home: MQTT isn't connected.");
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeMessage } from "../src/channels/link/messages.js";
 import { removeDir, runCli, spawnDaemon, type DaemonProcess } from "./helpers/daemon.js";
 import { freePort } from "./helpers/ports.js";
-import { until } from "./serial-helpers.js";
+import { until } from "./helpers/wait.js";
 
 describe("MQTT satellites on the embedded broker", () => {
   let d: DaemonProcess;

@@ -8,7 +8,7 @@ import { loadProfiles } from "../src/channels/serial-profiles.js";
 import { SimDevice } from "../src/cli/device-sim.js";
 import { removeDir, runCli, spawnDaemon, type DaemonProcess } from "./helpers/daemon.js";
 import { startMosquitto, type Mosquitto } from "./helpers/mosquitto.js";
-import { until } from "./serial-helpers.js";
+import { until } from "./helpers/wait.js";
 
 describe("two daemons sharing commands through MQTT v5 shared subscriptions", () => {
   let broker: Mosquitto;

@@ -12,7 +12,8 @@ import { encodeFrame } from "../src/channels/link/frame.js";
 import { encodeMessage } from "../src/channels/link/messages.js";
 import { slipEncode } from "../src/channels/link/slip.js";
 import { removeDir, runCli, spawnDaemon, type DaemonProcess } from "./helpers/daemon.js";
-import { ptyPair, RawDevice, until, type PtyPair } from "./serial-helpers.js";
+import { until } from "./helpers/wait.js";
+import { ptyPair, RawDevice, type PtyPair } from "./serial-helpers.js";
 
 describe("serial channel, daemon process + device-sim on socat PTYs", () => {
   let pty: PtyPair;

@@ -1,7 +1,6 @@
 // Real serial ports for the wearable tests: socat PTY pairs (`socat pty,raw,echo=0,link=A pty,...,link=B`,
 // apt package socat, see .ci/run). Killing socat is an unplug; starting it again on the same link paths
 // is a replug. Also: a raw device end that writes and reads SLIP frames.
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +9,8 @@ import { MAX_FRAME } from "../src/channels/link/frame.js";
 import { decodeMessage, encodeMessage, type Frame, type Message } from "../src/channels/link/messages.js";
 import { slipEncode, SlipDecoder } from "../src/channels/link/slip.js";
 import { openSerialPort, type OpenPort } from "../src/channels/serial-port.js";
+import { Restartable, spawnReady } from "./helpers/process.js";
+import { until } from "./helpers/wait.js";
 
 export interface PtyPair {
   /** The daemon's end. */
@@ -28,36 +29,20 @@ export async function ptyPair(): Promise<PtyPair> {
   const dir = await mkdtemp(join(tmpdir(), "needled-pty-"));
   const a = join(dir, "hub");
   const b = join(dir, "dev");
-  let proc: ChildProcess | undefined;
-  const plug = async () => {
-    proc = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    proc.stderr!.on("data", (d) => (stderr += d));
-    const t0 = Date.now();
-    while (!(existsSync(a) && existsSync(b) && /starting data transfer loop/.test(stderr))) {
-      if (proc.exitCode !== null) throw new Error(`socat exited: ${stderr}`);
-      if (Date.now() - t0 > 5000) throw new Error(`socat did not make ${a} and ${b}: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const unplug = async () => {
-    const p = proc;
-    proc = undefined;
-    if (!p || p.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      p.once("exit", () => resolve());
-      p.kill("SIGTERM");
-    });
-  };
-  await plug();
+  const socat = new Restartable(() =>
+    spawnReady("socat", ["-d", "-d", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], ({ err }) =>
+      until(() => existsSync(a) && existsSync(b) && /starting data transfer loop/.test(err.text()), Boolean, 5000, `socat making ${a} and ${b}`, 20),
+    ),
+  );
+  await socat.start();
   return {
     a,
     b,
     dir,
-    plug,
-    unplug,
+    plug: () => socat.start(),
+    unplug: () => socat.stop(),
     dispose: async () => {
-      await unplug();
+      await socat.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -123,17 +108,5 @@ export class RawDevice {
   async close(): Promise<void> {
     this.open = false;
     await this.port.close().catch(() => {});
-  }
-}
-
-/** Polls until `test` passes (returns its value) or throws after timeoutMs. */
-export async function until<T>(get: () => Promise<T> | T, test: (v: T) => boolean, timeoutMs = 10_000, what = "condition"): Promise<T> {
-  const t0 = Date.now();
-  let last: T;
-  for (;;) {
-    last = await get();
-    if (test(last)) return last;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${what} not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }

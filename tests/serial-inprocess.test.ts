@@ -17,7 +17,8 @@ import { parseConfig } from "../src/daemon/config.js";
 import { Daemon } from "../src/daemon/daemon.js";
 import { createLogger } from "../src/daemon/log.js";
 import { LineCollector } from "./helpers/lines.js";
-import { ptyPair, RawDevice, until, type PtyPair } from "./serial-helpers.js";
+import { until } from "./helpers/wait.js";
+import { ptyPair, RawDevice, type PtyPair } from "./serial-helpers.js";
 
 async function startDaemon(dir: string, serial: Record<string, unknown>, list?: { sysRoot: string; devRoot: string }) {
   const config = parseConfig(

@@ -1,9 +1,9 @@
 // A real mosquitto broker on a random loopback port, for tests (apt package `mosquitto`, see .ci/run).
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, waitForPort } from "./ports.js";
+import { Restartable, spawnReady } from "./process.js";
 
 export interface Mosquitto {
   port: number;
@@ -21,33 +21,15 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
   const dir = await mkdtemp(join(tmpdir(), "mosquitto-"));
   const conf = join(dir, "mosquitto.conf");
   await writeFile(conf, [`listener ${p} 127.0.0.1`, "allow_anonymous true", "persistence false", "log_dest none", ""].join("\n"));
-  let proc: ChildProcess | undefined;
-  const launch = async () => {
-    proc = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    proc.stderr?.on("data", (d) => (stderr += d));
-    const exited = new Promise<never>((_, reject) =>
-      proc!.once("exit", (code) => reject(new Error(`mosquitto exited (${code}): ${stderr}`))),
-    );
-    await Promise.race([waitForPort(p), exited]);
-  };
-  const stop = async () => {
-    const p0 = proc;
-    proc = undefined;
-    if (!p0 || p0.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      p0.once("exit", () => resolve());
-      p0.kill("SIGTERM");
-    });
-  };
-  await launch();
+  const broker = new Restartable(() => spawnReady("mosquitto", ["-c", conf], () => waitForPort(p)));
+  await broker.start();
   return {
     port: p,
     url: `mqtt://127.0.0.1:${p}`,
-    stop,
-    restart: launch,
+    stop: () => broker.stop(),
+    restart: () => broker.start(),
     dispose: async () => {
-      await stop();
+      await broker.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
