@@ -1,8 +1,6 @@
 // Speech test material: real speech from espeak-ng (22050 Hz WAVs), sox as an independent reference
-// (resampling, silence trimming), and modules that put test doubles behind real processes:
-//   - a speech module ($NEEDLED_SPEECH_MODULE) whose model is the ScriptedRecognizer TEST DOUBLE,
-//   - an engine module ($NEEDLED_ENGINE_MODULE) that is a scripted ToolCaller TEST DOUBLE (no Needle model
-//     can be trained on these machines in a test's time).
+// (resampling, silence trimming), and a speech module ($NEEDLED_SPEECH_MODULE) whose model is the
+// ScriptedRecognizer TEST DOUBLE, put behind real processes (no Vosk acoustic model is obtainable here).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -89,20 +87,6 @@ export function scriptedSpeechModule(dir: string, script: string[], msPerWord = 
     `// TEST DOUBLE: ScriptedRecognizer behind needled's speech module hook\n` +
       `import { ScriptedModel } from ${JSON.stringify(distUrl("src/speech/scripted-recognizer.js"))};\n` +
       `export async function openSpeechModel() { return new ScriptedModel(${JSON.stringify(script)}, { msPerWord: ${msPerWord} }); }\n`,
-  );
-  return file;
-}
-
-/** A $NEEDLED_ENGINE_MODULE: a scripted ToolCaller TEST DOUBLE (exact text -> calls). */
-export function scriptedEngineModule(dir: string, script: Record<string, Array<{ name: string; arguments: Record<string, unknown> }>>): string {
-  const file = join(dir, "scripted-engine.mjs");
-  writeFileSync(
-    file,
-    `// TEST DOUBLE: a ToolCaller answering from a script of exact texts\n` +
-      `const script = ${JSON.stringify(script)};\n` +
-      `export async function openEngine() {\n` +
-      `  return { async predict(text) { return { calls: script[text] ?? [], confidence: 0.95, ms: 0.1 }; }, async close() {} };\n` +
-      `}\n`,
   );
   return file;
 }

@@ -9,7 +9,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { VoiceUnavailable } from "../src/speech/recognizer.js";
 import { checkModelDir, findLibrary, libraryCandidates, loadLibrary, openVosk } from "../src/speech/vosk.js";
 import { runCli, spawnDaemon, type DaemonProcess } from "./helpers/daemon.js";
-import { scriptedEngineModule } from "./speech-helpers.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "needled-vosk-"));
 
@@ -90,9 +89,6 @@ describe("the daemon without a Vosk model", () => {
     const dir = tmp();
     d = await spawnDaemon({
       config: { builtin_plugins: ["timers"], voice: { model: join(dir, "no-model") } },
-      env: {
-        NEEDLED_ENGINE_MODULE: scriptedEngineModule(dir, { "set a timer for 5 minutes": [{ name: "set_timer", arguments: { duration: "5 minutes" } }] }),
-      },
     });
     const lines = d.logs().filter((l) => /voice/.test(String(l.msg)));
     expect(lines).toHaveLength(1);
