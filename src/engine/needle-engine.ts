@@ -10,6 +10,7 @@
 // Calls are serialised per engine (one ONNX session pair, one request at a time, FIFO) and can be aborted
 // through `signal` while queued or between decoder steps.
 import { Ajv, type ValidateFunction } from "ajv";
+import { modelMinConfidence } from "./abstain.js";
 import { Confidence } from "./confidence.js";
 import { compileGrammar, decodeConstrained, Vocabulary, type TokenGrammar } from "./grammar/index.js";
 import { loadModelDir } from "./model-dir.js";
@@ -150,6 +151,11 @@ export class NeedleEngine implements ToolCaller {
     }
     this.maxDecoderPositions = positions;
     this.#exactCuts = cutIsExact(tokenizer);
+  }
+
+  /** The model's recommended confidence floor (config.json `decision.min_confidence`; src/engine/abstain.ts). */
+  get minConfidence(): number {
+    return modelMinConfidence(this.model.config);
   }
 
   /** Loads the model directory. EngineError MODEL_MISSING / MODEL_INVALID with the file and the reason. */

@@ -60,6 +60,9 @@ export interface PredictOptions {
 /** What the daemon needs from a model: text and tool declarations in, valid tool calls out. */
 export interface ToolCaller {
   predict(text: string, tools: ToolDeclaration[], options?: PredictOptions): Promise<Prediction>;
+  /** The model's recommended floor: calls with a lower confidence are better treated as no answer
+   * (src/engine/abstain.ts). Absent means 0 (never abstain). */
+  readonly minConfidence?: number;
   close(): Promise<void>;
 }
 
