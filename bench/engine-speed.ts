@@ -17,6 +17,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EngineSpeed, ServeMemory, Timing } from "./engine-speed-child.js";
+import { NODE_FLAGS } from "../src/cli/node-flags.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench when built
 const ROOT = existsSync(join(HERE, "..", "..", "package.json")) ? join(HERE, "..", "..") : join(HERE, "..");
@@ -136,7 +137,7 @@ export async function waitQuiet(maxMs: number, maxBusy: number, log: (s: string)
 }
 
 function child<T>(args: string[]): T {
-  const r = spawnSync(process.execPath, [join(HERE, "engine-speed-child.js"), ...args], { encoding: "utf8", maxBuffer: 16 << 20 });
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, join(HERE, "engine-speed-child.js"), ...args], { encoding: "utf8", maxBuffer: 16 << 20 });
   if (r.status !== 0) throw new Error(`engine-speed-child ${args.join(" ")} failed: ${r.stderr || r.stdout}`);
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as T;
 }

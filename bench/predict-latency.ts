@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { openEngine } from "../src/engine/index.js";
 import { machineBusy, waitQuiet } from "./engine-speed.js";
 import type { ToolDeclaration } from "../src/engine/types.js";
+import { NODE_FLAGS } from "../src/cli/node-flags.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench when built
 const ROOT = existsSync(join(HERE, "..", "..", "package.json")) ? join(HERE, "..", "..") : join(HERE, "..");
@@ -118,7 +119,7 @@ async function child(args: string[]): Promise<void> {
 
 function measure(dir: string, evalFile: string, extra: string[]): PredictLatency {
   const before = machineBusy();
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", dir, evalFile, ...extra], {
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, fileURLToPath(import.meta.url), "--child", dir, evalFile, ...extra], {
     encoding: "utf8", maxBuffer: 16 << 20,
   });
   const after = machineBusy();

@@ -1,6 +1,7 @@
 // What `needled install-service` / `uninstall-service` do, as a list of steps computed from facts about the
 // machine (pure: the commands in service.ts gather the facts, print the steps for --dry-run, or run them).
 import { isAbsolute, dirname } from "node:path";
+import { NODE_FLAGS } from "./node-flags.js";
 
 export const SERVICE = "needled.service";
 export const UNIT_DIR = "/etc/systemd/system";
@@ -189,7 +190,7 @@ export function renderUnit(template: string, f: Pick<InstallFacts, "node" | "cli
     const key = /^([A-Za-z]+)=/.exec(line)?.[1];
     if (key) seen.add(key);
     if (key === "ExecStart") {
-      out.push(`ExecStart=${unitArg(f.node)} ${unitArg(f.cli)} start --config %E/needled/config.yaml`);
+      out.push(`ExecStart=${[f.node, ...NODE_FLAGS, f.cli].map(unitArg).join(" ")} start --config %E/needled/config.yaml`);
     } else if (key === "Documentation") {
       out.push(`Documentation=${encodeURI(`file://${f.packageRoot}/README.md`)}`);
     } else if (key === "User") {

@@ -1,0 +1,10 @@
+// V8 flags for every node process that serves the model: the daemon (package.json `start`, the `needled` bin's
+// shebang, the systemd unit's ExecStart) and the benchmarks' measuring children. Keep those places in step with
+// this list (tests/node-flags.test.ts checks them).
+//
+// --max-semi-space-size=1: Node 20 grows V8's young generation to 16 MB semi-spaces (~48 MB reserved and touched)
+// when a burst of short-lived objects arrives — loading the tokenizer and building the grammar vocabulary is
+// one — and keeps it. 1 MB semi-spaces measured on this box (bench/predict-latency.ts children, whole catalogue):
+// models/default peak RSS 215 -> 164 MB, load 135 -> 115 MB; random 26M int8 peak 257 -> 222 MB; p50 latency
+// unchanged within the noise (2 and 4 MB: peaks 182/178 MB for models/default).
+export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
