@@ -72,6 +72,8 @@ describe("config errors name the key and the reason", () => {
     ["builtin_plugins: 3\n", "config error: builtin_plugins: must be true, false or a list of plugin names"],
     ["plugins:\n  timers: 5\n", "config error: plugins.timers: must be object"],
     ["model: /opt/model\n", "config error: model: must be object"],
+    ["model:\n  min_confidence: 2\n", "config error: model.min_confidence: must be"],
+    ["model:\n  min_confidence: high\n", "config error: model.min_confidence: must be"],
     ["- a\n- b\n", "the top level must be a mapping of keys (got a list)"],
   ])("%j", (text, expected) => {
     expect(errorOf(text)).toContain(expected);

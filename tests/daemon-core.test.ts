@@ -67,6 +67,46 @@ describe("engine problems", () => {
   });
 });
 
+describe("not sure: calls below the confidence floor are not run", () => {
+  const lowEngine = (minConfidence?: number): ToolCaller => ({
+    async predict(text) {
+      const confidence = text === "echo this" ? 0.6 : 0.05;
+      return { calls: [{ name: "fx_echo", arguments: { text: `ran ${text}` } }], confidence, ms: 1 };
+    },
+    async close() {},
+    ...(minConfidence !== undefined ? { minConfidence } : {}),
+  });
+
+  it("the engine's recommended floor: a low-confidence guess is NOT_SURE and nothing runs", async () => {
+    const t = await startTestDaemon({ config: { plugin_dirs: [echoDir] }, engine: async () => lowEngine(0.1) });
+    try {
+      const unsure = await t.daemon.core.say({ text: "mumble", device: "w", source: "test" });
+      expect(unsure).toMatchObject({ ok: false, say: "Sorry, I'm not sure what you meant.", calls: [], error: { code: "NOT_SURE" } });
+      expect(unsure.confidence).toBe(0.05);
+      const logged = t.lines.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.error && (l.error as { code: string }).code === "NOT_SURE");
+      expect(logged?.withheld).toEqual([{ name: "fx_echo", arguments: { text: "ran mumble" } }]);
+      expect(await t.daemon.core.say({ text: "echo this", device: "w", source: "test" })).toMatchObject({ ok: true, say: "ran echo this" });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("config model.min_confidence overrides it (0: always run; no recommendation: 0)", async () => {
+    const t = await startTestDaemon({ config: { plugin_dirs: [echoDir], model: { min_confidence: 0 } }, engine: async () => lowEngine(0.1) });
+    try {
+      expect(await t.daemon.core.say({ text: "mumble", device: "w", source: "test" })).toMatchObject({ ok: true, say: "ran mumble" });
+    } finally {
+      await t.close();
+    }
+    const u = await startTestDaemon({ config: { plugin_dirs: [echoDir], model: { min_confidence: 0.9 } }, engine: async () => lowEngine() });
+    try {
+      expect(await u.daemon.core.say({ text: "echo this", device: "w", source: "test" })).toMatchObject({ ok: false, error: { code: "NOT_SURE" } });
+    } finally {
+      await u.close();
+    }
+  });
+});
+
 describe("plugin lifecycle and events", () => {
   it("start() gets a context, stop() runs on shutdown, and the store is on disk afterwards", async () => {
     const seen: string[] = [];

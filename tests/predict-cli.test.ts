@@ -66,6 +66,9 @@ describe("needled predict: errors that need no model", () => {
     const k = await runCli(["predict", "x", "--k", "0"]);
     expect(k.code).toBe(2);
     expect(k.stderr).toMatch(/--k must be a positive integer/);
+    const floor = await runCli(["predict", "x", "--min-confidence", "2"]);
+    expect(floor.code).toBe(2);
+    expect(floor.stderr).toMatch(/--min-confidence must be a number in \[0, 1\], got "2"/);
   });
 });
 
@@ -73,7 +76,7 @@ describe.skipIf("skip" in trained)("needled predict on a real model", () => {
   const model = () => (trained as ModelHandle).dir;
 
   test("TEXT with the installed catalogue: {calls, confidence, ms}", async () => {
-    const r = await runCli(["predict", "set a timer for 5 minutes", "--model", model()], { timeoutMs: 60_000 });
+    const r = await runCli(["predict", "set a timer for 5 minutes", "--model", model(), "--min-confidence", "0"], { timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(Object.keys(out)).toEqual(["calls", "confidence", "ms"]);
@@ -81,6 +84,17 @@ describe.skipIf("skip" in trained)("needled predict on a real model", () => {
     expect(out.confidence).toBeLessThanOrEqual(1);
     expect(out.ms).toBeGreaterThan(0);
     expectCatalogueCalls(out.calls);
+  });
+
+  test("--min-confidence: a call below the floor is withheld (calls [], withheld [...]); 0 keeps it", async () => {
+    const args = ["predict", "turn on the kitchen lights", "--model", model()];
+    const kept = JSON.parse((await runCli([...args, "--min-confidence", "0"], { timeoutMs: 60_000 })).stdout);
+    expect(kept.calls.length).toBeGreaterThan(0);
+    expect(kept.confidence).toBeLessThan(1);
+    const r = await runCli([...args, "--min-confidence", "1"], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ calls: [], confidence: kept.confidence, withheld: kept.calls });
   });
 
   test("--tools FILE (lossless numbers, camelCase name) and --verbose", async () => {

@@ -48,6 +48,7 @@ export function statusFor(a: Answer): number {
   switch (a.error?.code) {
     case undefined:
     case "NO_MATCH":
+    case "NOT_SURE":
     case "TOOL_ERROR":
     case "NOTHING_TO_CONFIRM":
       return 200;

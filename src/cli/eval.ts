@@ -14,13 +14,14 @@ import {
 } from "./predict.js";
 
 export const usage = [
-  "needled eval FILE.jsonl [--model DIR] [--out PRED.jsonl] [--scorer PATH] [--k N] [--config FILE] [--threads N] [--json]",
+  "needled eval FILE.jsonl [--model DIR] [--out PRED.jsonl] [--scorer PATH] [--k N] [--min-confidence X] [--config FILE] [--threads N] [--json]",
   "",
   "  predicts every line of FILE.jsonl (lines with \"tools\" use them, the others the installed catalogue), then",
   "  runs `python3 score.py FILE.jsonl PRED.jsonl` and prints its report (--json: its JSON summary).",
   "  --out PRED.jsonl  keep the predictions there (default: a temporary file, removed afterwards)",
   "  --scorer PATH     score.py (default: $NEEDLED_EVAL_DIR/score.py, else ../shared/eval/score.py beside the",
   "                    package, else score.py next to FILE.jsonl)",
+  "  --min-confidence X  as in needled predict (default: config, else the model's decision.min_confidence)",
   "exit: the scorer's (0 scored), 2 usage error, bad model directory or no scorer",
 ].join("\n");
 
@@ -29,6 +30,7 @@ const OPTIONS = {
   out: { type: "string" },
   scorer: { type: "string" },
   k: { type: "string" },
+  "min-confidence": { type: "string" },
   config: { type: "string" },
   threads: { type: "string" },
   json: { type: "boolean" },
@@ -98,7 +100,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const summary = await (async () => {
       try {
         return await withOutputFile(predictions, (write) =>
-          predictBatch(engine, readLines(evalFile), () => catalogueTools(choice.configFile, io), write));
+          predictBatch(engine, readLines(evalFile), () => catalogueTools(choice.configFile, io), write, false,
+            choice.minConfidence ?? engine.minConfidence));
       } finally {
         await engine.close();
       }

@@ -9,22 +9,24 @@ import { access, open, readFile, rename, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { loadConfig } from "../daemon/config.js";
-import { openEngine, type NeedleEngine } from "../engine/index.js";
+import { abstainBelow, openEngine, type MaybeWithheld, type NeedleEngine } from "../engine/index.js";
 import { isPlainObject, parseJsonPreservingNumbers, toPlainJson } from "../engine/python-json.js";
 import { parseToolsJson } from "../engine/tool-schema.js";
-import { EngineError, type ToolDeclaration } from "../engine/types.js";
+import { EngineError, type Prediction, type ToolDeclaration } from "../engine/types.js";
 import { EXIT, parse, UsageError, type Io } from "./common.js";
 import { localTools } from "./tools.js";
 
 export const usage = [
-  'needled predict "TEXT" [--tools FILE] [--model DIR] [--k N] [--config FILE] [--threads N] [--verbose]',
-  "needled predict --batch FILE.jsonl|- [--out FILE] [--model DIR] [--k N] [--config FILE] [--threads N] [--verbose]",
+  'needled predict "TEXT" [--tools FILE] [--model DIR] [--k N] [--min-confidence X] [--config FILE] [--threads N] [--verbose]',
+  "needled predict --batch FILE.jsonl|- [--out FILE] [--model DIR] [--k N] [--min-confidence X] [--config FILE] [--threads N] [--verbose]",
   "",
   '  prints {"calls":[...],"confidence":0.97,"ms":18.4}; --batch reads lines {"id","query","tools"?} and writes',
   '  {"id","calls","confidence","ms"} per line (a line that fails: "calls":[] and "error":{code,message}).',
   "  --tools FILE  a JSON array of tool declarations (or {\"tools\": [...]}); default: the installed catalogue",
   "  --model DIR   model directory (default: the config's model.dir, else models/default)",
   "  --k N         tools kept in the prompt by retrieval when more are declared (default: config, else 8)",
+  "  --min-confidence X  calls below this confidence are withheld: \"calls\":[] and \"withheld\":[...]",
+  "                (default: the config's model.min_confidence, else the model's config.json decision.min_confidence)",
   "  --verbose     also print toolsInPrompt and how the answer came about",
   "exit: 0 done, 1 some batch lines failed, 2 usage error, bad model directory or bad tools",
 ].join("\n");
@@ -33,6 +35,7 @@ const OPTIONS = {
   tools: { type: "string" },
   model: { type: "string" },
   k: { type: "string" },
+  "min-confidence": { type: "string" },
   config: { type: "string" },
   threads: { type: "string" },
   batch: { type: "string" },
@@ -44,7 +47,16 @@ export interface ModelChoice {
   modelDir: string;
   k: number;
   threads?: number;
+  /** Abstention floor (src/engine/abstain.ts); undefined: the model's own recommendation. */
+  minConfidence?: number;
   configFile?: string;
+}
+
+function unitInterval(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const x = Number(value);
+  if (value.trim() === "" || !Number.isFinite(x) || x < 0 || x > 1) throw new UsageError(`${flag} must be a number in [0, 1], got "${value}"`);
+  return x;
 }
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
@@ -54,14 +66,18 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 }
 
 /** --model / --k / --threads, falling back to the config file's model section (as the daemon reads it). */
-export async function modelChoice(values: { model?: string; k?: string; threads?: string; config?: string }): Promise<ModelChoice> {
+export async function modelChoice(
+  values: { model?: string; k?: string; threads?: string; config?: string; "min-confidence"?: string },
+): Promise<ModelChoice> {
   const config = await loadConfig(values.config ? { file: values.config } : {});
   const k = positiveInt(values.k, "--k") ?? config.model.retrievalK;
   const threads = positiveInt(values.threads, "--threads") ?? config.model.threads;
+  const minConfidence = unitInterval(values["min-confidence"], "--min-confidence") ?? config.model.minConfidence;
   return {
     modelDir: values.model ? resolve(values.model) : config.model.dir,
     k,
     ...(threads ? { threads } : {}),
+    ...(minConfidence !== undefined ? { minConfidence } : {}),
     ...(values.config ? { configFile: values.config } : {}),
   };
 }
@@ -79,6 +95,7 @@ export async function openForCli(choice: ModelChoice): Promise<NeedleEngine> {
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
+const withheld = (p: MaybeWithheld<Prediction>) => (p.withheld ? { withheld: p.withheld } : {});
 
 export interface BatchSummary {
   lines: number;
@@ -97,6 +114,7 @@ export async function predictBatch(
   catalogue: () => Promise<ToolDeclaration[]>,
   write: (line: string) => void | Promise<void>,
   verbose = false,
+  minConfidence = engine.minConfidence,
 ): Promise<BatchSummary> {
   const t0 = performance.now();
   let installed: ToolDeclaration[] | undefined;
@@ -121,9 +139,9 @@ export async function predictBatch(
       if (item.tools === undefined || item.tools === null) tools = installed ??= await catalogue();
       else if (Array.isArray(item.tools)) tools = item.tools as ToolDeclaration[];
       else throw new EngineError(`line ${lineNo}: "tools" must be an array of tool declarations`, "BAD_TOOLS");
-      const p = await engine.predictDetailed(item.query, tools);
+      const p = abstainBelow(await engine.predictDetailed(item.query, tools), minConfidence);
       summary.ms.push(p.ms);
-      const out = { id, calls: p.calls, confidence: round(p.confidence, 4), ms: round(p.ms, 1) };
+      const out = { id, calls: p.calls, confidence: round(p.confidence, 4), ms: round(p.ms, 1), ...withheld(p) };
       await write(JSON.stringify(verbose ? { ...out, toolsInPrompt: p.toolsInPrompt, details: p.details } : out));
     } catch (err) {
       if (!(err instanceof EngineError)) throw err;
@@ -209,6 +227,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     return engineFailure(err, io, "predict");
   }
+  const floor = choice.minConfidence ?? engine.minConfidence;
   try {
     const catalogue = async () => fileTools ?? (await catalogueTools(choice.configFile, io));
     if (values.batch !== undefined) {
@@ -221,15 +240,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
       }
       const lines = readLines(values.batch);
       const summary = values.out !== undefined
-        ? await withOutputFile(values.out, (write) => predictBatch(engine, lines, catalogue, write, values.verbose))
-        : await predictBatch(engine, lines, catalogue, (line) => io.out(line), values.verbose);
+        ? await withOutputFile(values.out, (write) => predictBatch(engine, lines, catalogue, write, values.verbose, floor))
+        : await predictBatch(engine, lines, catalogue, (line) => io.out(line), values.verbose, floor);
       io.err(describeBatch(summary));
       return summary.failed > 0 ? EXIT.FAILED : EXIT.OK;
     }
     const text = positionals.join(" ");
     try {
-      const p = await engine.predictDetailed(text, await catalogue());
-      const out: Record<string, unknown> = { calls: p.calls, confidence: round(p.confidence, 4), ms: round(p.ms, 1) };
+      const p = abstainBelow(await engine.predictDetailed(text, await catalogue()), floor);
+      const out: Record<string, unknown> = { calls: p.calls, confidence: round(p.confidence, 4), ms: round(p.ms, 1), ...withheld(p) };
       if (values.verbose) Object.assign(out, { toolsInPrompt: p.toolsInPrompt, details: p.details });
       io.out(JSON.stringify(out));
       return EXIT.OK;

@@ -18,6 +18,13 @@ export const sections: Record<string, Record<string, unknown>> = {
         default: 8,
         description: "tools kept in the prompt when more are declared",
       },
+      min_confidence: {
+        type: ["number", "null"],
+        minimum: 0,
+        maximum: 1,
+        default: null,
+        description: "calls below this confidence are not run (\"not sure\"); null: the model's recommendation",
+      },
       threads: nullable({ type: "integer", minimum: 1, maximum: 64, default: null }),
     },
   },

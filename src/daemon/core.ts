@@ -1,7 +1,8 @@
 // The data path, straight through:
 //   Utterance {text, device, source} -> confirmation answer? -> engine.predict(text, declarations)
-//   -> policy (sensitive tools) -> dispatcher (validate, handler, timeout) -> Answer -> the source.
+//   -> not sure below the confidence floor -> policy (sensitive tools) -> dispatcher (validate, handler, timeout) -> Answer -> the source.
 // Model output is data: a tool name is looked up in the registry, arguments are validated; nothing is eval'd.
+import { abstainBelow } from "../engine/abstain.js";
 import type { Prediction, ToolCall, ToolCaller } from "../engine/types.js";
 import type { Logger } from "../plugins/api.js";
 import type { CallErrorCode, CallResult, Dispatcher } from "../plugins/dispatcher.js";
@@ -20,6 +21,7 @@ export type AnswerErrorCode =
   | CallErrorCode
   | "BAD_INPUT"
   | "NO_MATCH"
+  | "NOT_SURE"
   | "NOTHING_TO_CONFIRM"
   | "ENGINE_UNAVAILABLE"
   | "ENGINE_ERROR";
@@ -51,6 +53,9 @@ export interface CoreDeps {
   policy: ConfirmationPolicy;
   engine: EngineSlot;
   retrievalK: number;
+  /** Calls below this confidence are not run (config model.min_confidence); default: the engine's own
+   * recommendation (ToolCaller.minConfidence, src/engine/abstain.ts). */
+  minConfidence?: number;
   log: Logger;
 }
 
@@ -165,7 +170,21 @@ export class Core {
       log.error("prediction failed", { text, error: String(err) });
       return fail("ENGINE_ERROR", `prediction failed: ${(err as Error)?.message ?? err}`, t0, "Sorry, something went wrong understanding that.");
     }
-    const calls = Array.isArray(prediction.calls) ? prediction.calls : [];
+    const floor = this.deps.minConfidence ?? engine.minConfidence ?? 0;
+    const guess = abstainBelow({ ...prediction, calls: Array.isArray(prediction.calls) ? prediction.calls : [] }, floor);
+    if (guess.withheld) {
+      const answer: Answer = {
+        ok: false,
+        say: "Sorry, I'm not sure what you meant.",
+        calls: [],
+        confidence: prediction.confidence,
+        error: { code: "NOT_SURE", message: `confidence ${prediction.confidence.toFixed(3)} is below ${floor}` },
+        ms: ms(t0),
+      };
+      this.logAnswer({ ...u, predictMs: prediction.ms, withheld: guess.withheld }, answer);
+      return answer;
+    }
+    const calls = guess.calls;
     if (calls.length === 0) {
       const answer: Answer = {
         ok: false,

@@ -145,6 +145,7 @@ export class Daemon {
       policy: this.policy,
       engine: slot,
       retrievalK: this.config.model.retrievalK,
+      ...(this.config.model.minConfidence !== undefined ? { minConfidence: this.config.model.minConfidence } : {}),
       log: this.log,
     });
     this.events.subscribe((e) => this.log.info("event", { device: e.device, plugin: e.plugin, event: e.event }));

@@ -9,8 +9,8 @@ import type { ModelConfig } from "./model-dir.js";
 import type { Prediction, ToolCall } from "./types.js";
 
 /** The model's recommended floor: config.json `decision.min_confidence` when it is a number in [0, 1], else 0. */
-export function modelMinConfidence(config: Pick<ModelConfig, "decision">): number {
-  const decision = config.decision as { min_confidence?: unknown } | undefined;
+export function modelMinConfidence(config: ModelConfig): number {
+  const decision = config["decision"] as { min_confidence?: unknown } | undefined;
   const v = decision?.min_confidence;
   return typeof v === "number" && v >= 0 && v <= 1 ? v : 0;
 }
