@@ -21,7 +21,7 @@ describe("config defaults", () => {
     const c = parseConfig("", { env: { XDG_STATE_HOME: "/var/tmp/xdg" } });
     expect(c.http).toEqual({ enabled: true, host: "127.0.0.1", port: 8750 });
     expect(c.mqtt).toEqual({ enabled: true, baseTopic: "needled", broker: { host: "127.0.0.1", port: 1883 } });
-    expect(c.model).toEqual({ dir: join(packageRoot(), "models", "default"), retrievalK: 8 });
+    expect(c.model).toEqual({ dir: join(packageRoot(), "models", "default"), retrievalK: 8, spanValues: true });
     expect(c.policy).toEqual({ confirmWindowS: 10, autoConfirmConfidence: null });
     expect(c.stateDir).toBe("/var/tmp/xdg/needled");
     expect(c.builtinPlugins).toBe(true);
@@ -46,7 +46,7 @@ describe("config defaults", () => {
       ].join("\n"),
       { env: {} },
     );
-    expect(c.model).toEqual({ dir: "/opt/model", retrievalK: 4, threads: 2 });
+    expect(c.model).toEqual({ dir: "/opt/model", retrievalK: 4, threads: 2, spanValues: true });
     expect(c.http).toEqual({ enabled: true, host: "0.0.0.0", port: 9000, token: "0123456789abcdef0123" });
     expect(c.mqtt.url).toBe("mqtt://broker.lan:1883");
     expect(c.mqtt.baseTopic).toBe("home/needled");
@@ -73,6 +73,7 @@ describe("config errors name the key and the reason", () => {
     ["plugins:\n  timers: 5\n", "config error: plugins.timers: must be object"],
     ["model: /opt/model\n", "config error: model: must be object"],
     ["model:\n  min_confidence: 2\n", "config error: model.min_confidence: must be"],
+    ["model:\n  span_values: maybe\n", "config error: model.span_values: must be boolean"],
     ["model:\n  min_confidence: high\n", "config error: model.min_confidence: must be"],
     ["- a\n- b\n", "the top level must be a mapping of keys (got a list)"],
   ])("%j", (text, expected) => {

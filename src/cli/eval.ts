@@ -14,13 +14,14 @@ import {
 } from "./predict.js";
 
 export const usage = [
-  "needled eval FILE.jsonl [--model DIR] [--out PRED.jsonl] [--scorer PATH] [--k N] [--min-confidence X] [--config FILE] [--threads N] [--json]",
+  "needled eval FILE.jsonl [--model DIR] [--out PRED.jsonl] [--scorer PATH] [--k N] [--min-confidence X] [--free-values] [--config FILE] [--threads N] [--json]",
   "",
   "  predicts every line of FILE.jsonl (lines with \"tools\" use them, the others the installed catalogue), then",
   "  runs `python3 score.py FILE.jsonl PRED.jsonl` and prints its report (--json: its JSON summary).",
   "  --out PRED.jsonl  keep the predictions there (default: a temporary file, removed afterwards)",
   "  --scorer PATH     score.py (default: $NEEDLED_EVAL_DIR/score.py, else ../shared/eval/score.py beside the",
   "                    package, else score.py next to FILE.jsonl)",
+  "  --free-values     as in needled predict",
   "  --min-confidence X  as in needled predict (default: config, else the model's decision.min_confidence)",
   "exit: the scorer's (0 scored), 2 usage error, bad model directory or no scorer",
 ].join("\n");
@@ -31,6 +32,7 @@ const OPTIONS = {
   scorer: { type: "string" },
   k: { type: "string" },
   "min-confidence": { type: "string" },
+  "free-values": { type: "boolean" },
   config: { type: "string" },
   threads: { type: "string" },
   json: { type: "boolean" },

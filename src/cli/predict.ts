@@ -17,8 +17,8 @@ import { EXIT, parse, UsageError, type Io } from "./common.js";
 import { localTools } from "./tools.js";
 
 export const usage = [
-  'needled predict "TEXT" [--tools FILE] [--model DIR] [--k N] [--min-confidence X] [--config FILE] [--threads N] [--verbose]',
-  "needled predict --batch FILE.jsonl|- [--out FILE] [--model DIR] [--k N] [--min-confidence X] [--config FILE] [--threads N] [--verbose]",
+  'needled predict "TEXT" [--tools FILE] [--model DIR] [--k N] [--min-confidence X] [--free-values] [--config FILE] [--threads N] [--verbose]',
+  "needled predict --batch FILE.jsonl|- [--out FILE] [--model DIR] [--k N] [--min-confidence X] [--free-values] [--config FILE] [--threads N] [--verbose]",
   "",
   '  prints {"calls":[...],"confidence":0.97,"ms":18.4}; --batch reads lines {"id","query","tools"?} and writes',
   '  {"id","calls","confidence","ms"} per line (a line that fails: "calls":[] and "error":{code,message}).',
@@ -27,6 +27,7 @@ export const usage = [
   "  --k N         tools kept in the prompt by retrieval when more are declared (default: config, else 8)",
   "  --min-confidence X  calls below this confidence are withheld: \"calls\":[] and \"withheld\":[...]",
   "                (default: the config's model.min_confidence, else the model's config.json decision.min_confidence)",
+  "  --free-values string values need not be spans of TEXT (default: they are; config model.span_values)",
   "  --verbose     also print toolsInPrompt and how the answer came about",
   "exit: 0 done, 1 some batch lines failed, 2 usage error, bad model directory or bad tools",
 ].join("\n");
@@ -36,6 +37,7 @@ const OPTIONS = {
   model: { type: "string" },
   k: { type: "string" },
   "min-confidence": { type: "string" },
+  "free-values": { type: "boolean" },
   config: { type: "string" },
   threads: { type: "string" },
   batch: { type: "string" },
@@ -49,6 +51,8 @@ export interface ModelChoice {
   threads?: number;
   /** Abstention floor (src/engine/abstain.ts); undefined: the model's own recommendation. */
   minConfidence?: number;
+  /** false: free string values (--free-values, config model.span_values) */
+  spanValues: boolean;
   configFile?: string;
 }
 
@@ -67,7 +71,7 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 
 /** --model / --k / --threads, falling back to the config file's model section (as the daemon reads it). */
 export async function modelChoice(
-  values: { model?: string; k?: string; threads?: string; config?: string; "min-confidence"?: string },
+  values: { model?: string; k?: string; threads?: string; config?: string; "min-confidence"?: string; "free-values"?: boolean },
 ): Promise<ModelChoice> {
   const config = await loadConfig(values.config ? { file: values.config } : {});
   const k = positiveInt(values.k, "--k") ?? config.model.retrievalK;
@@ -78,6 +82,7 @@ export async function modelChoice(
     k,
     ...(threads ? { threads } : {}),
     ...(minConfidence !== undefined ? { minConfidence } : {}),
+    spanValues: values["free-values"] ? false : config.model.spanValues,
     ...(values.config ? { configFile: values.config } : {}),
   };
 }
@@ -91,7 +96,12 @@ export async function catalogueTools(configFile: string | undefined, io: Io): Pr
 
 /** Opens the engine; a bad model directory becomes a one-line error and exit code 2 (EngineExit). */
 export async function openForCli(choice: ModelChoice): Promise<NeedleEngine> {
-  return openEngine({ modelDir: choice.modelDir, maxToolsInPrompt: choice.k, ...(choice.threads ? { threads: choice.threads } : {}) });
+  return openEngine({
+    modelDir: choice.modelDir,
+    maxToolsInPrompt: choice.k,
+    spanValues: choice.spanValues,
+    ...(choice.threads ? { threads: choice.threads } : {}),
+  });
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));

@@ -18,6 +18,11 @@ export const sections: Record<string, Record<string, unknown>> = {
         default: 8,
         description: "tools kept in the prompt when more are declared",
       },
+      span_values: {
+        type: "boolean",
+        default: true,
+        description: "string values are spans of what was said (the model copies, never invents); false: free strings",
+      },
       min_confidence: {
         type: ["number", "null"],
         minimum: 0,

@@ -27,6 +27,8 @@ export interface EngineOptions {
   modelDir: string;
   maxToolsInPrompt?: number;
   threads?: number;
+  /** false: string values need not be spans of the text (config model.span_values) */
+  spanValues?: boolean;
 }
 export type EngineFactory = (opts: EngineOptions) => Promise<ToolCaller>;
 
@@ -280,6 +282,7 @@ export class Daemon {
         modelDir: model.dir,
         maxToolsInPrompt: model.retrievalK,
         ...(model.threads ? { threads: model.threads } : {}),
+        ...(model.spanValues ? {} : { spanValues: false }),
       });
       this.engineProblem = undefined;
       this.log.info("engine ready", { model: model.dir });

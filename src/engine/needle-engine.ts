@@ -39,6 +39,11 @@ export interface EngineOptions {
    * models lower it so that their (meaningless) answers have a bounded length.
    */
   maxDecoderPositions?: number;
+  /**
+   * String values are spans of the query, as the Needle value convention has them ("the device as said"):
+   * the grammar lets the model copy, not invent, text (default true). false: any string the schema allows.
+   */
+  spanValues?: boolean;
   /** Run one tiny request at open so that the first real one does not pay onnxruntime's first-run costs (default true). */
   warmup?: boolean;
 }
@@ -127,6 +132,7 @@ export class NeedleEngine implements ToolCaller {
   readonly vocab: Vocabulary;
   readonly maxToolsInPrompt: number;
   readonly maxDecoderPositions: number;
+  readonly spanValues: boolean;
   readonly #exactCuts: boolean;
   readonly #toolSets = new LruCache<string, ToolSet>(TOOL_SET_CACHE);
   readonly #toolEmbeddings = new LruCache<string, Float32Array>(TOOL_EMBEDDING_CACHE);
@@ -150,6 +156,7 @@ export class NeedleEngine implements ToolCaller {
       throw new EngineError(`maxDecoderPositions must be an integer in [3, ${maxDec}], got ${positions}`, "BAD_INPUT");
     }
     this.maxDecoderPositions = positions;
+    this.spanValues = opts.spanValues ?? true;
     this.#exactCuts = cutIsExact(tokenizer);
   }
 
@@ -281,6 +288,7 @@ export class NeedleEngine implements ToolCaller {
       return step.logits[step.logits.length - 1]!;
     }, {
       usedPositions: 2,
+      ...(this.spanValues ? { spanText: head.text } : {}),
       maxPositions: this.maxDecoderPositions,
       encode: (s) => this.tokenizer.encodeNoDummyPrefix(s),
       onPick: (token, logits, forced) => {

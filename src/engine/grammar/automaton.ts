@@ -90,6 +90,8 @@ export interface RootSpec {
   readonly maxCalls: number;
   readonly leadingSpace: boolean;
   readonly minCallBytes: number;
+  /** When set, every string value is a span of this text (per decode: ToolGrammar.startState). */
+  readonly span?: SpanSource;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -414,8 +416,11 @@ export class ValueNode extends GNode {
 
 function startBranch(br: Branch, b: number, up: GNode): GNode | null {
   switch (br.kind) {
-    case "string":
-      return b === QUOTE ? new StrNode(br, 0, StrMode.Clean, 0, null, up) : null;
+    case "string": {
+      if (b !== QUOTE) return null;
+      const src = spanSourceOf(up);
+      return src ? new SpanStrNode(br, src, null, 0, up) : new StrNode(br, 0, StrMode.Clean, 0, null, up);
+    }
     case "number":
       return new NumNode(br, NumPhase.Start, false, "", null, 0, up).step(b);
     case "literal":
@@ -465,6 +470,98 @@ class LitNode extends GNode {
 }
 
 // ---- strings ----------------------------------------------------------------------------------------------
+
+/**
+ * The text that string values are copied from, under the Needle value convention ("a value is what the user
+ * said: a span of the utterance"). UTF-8 bytes with ASCII letters lower-cased: a value matches its span
+ * whatever the case it is written in. A value starts at a character that is not a space.
+ */
+export class SpanSource {
+  readonly bytes: Uint8Array;
+  /** positions where a value may start */
+  readonly starts: Int32Array;
+
+  constructor(text: string) {
+    const raw = Buffer.from(text, "utf8");
+    this.bytes = new Uint8Array(raw.length);
+    const starts: number[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      const b = raw[i]!;
+      this.bytes[i] = lowerAscii(b);
+      if (b !== SPACE && b >= 0x20 && (b & 0xc0) !== 0x80) starts.push(i);
+    }
+    this.starts = Int32Array.from(starts);
+  }
+}
+
+function lowerAscii(b: number): number {
+  return b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
+}
+
+/** The span source of the decode that `up` belongs to: its root's, found at the bottom of the stack. */
+function spanSourceOf(up: GNode): SpanSource | undefined {
+  let n: GNode = up;
+  while (n.up !== null) n = n.up;
+  return n instanceof RootNode ? n.spec.span : undefined;
+}
+
+/**
+ * Inside a JSON string whose value must be a span of the SpanSource (case-insensitive). `ends` are the positions
+ * in the source just after each occurrence of the value so far (null before its first byte: any start). No
+ * escapes (a span with a quote, backslash or control character cannot be written), no empty value, and the
+ * quote closes the value only after a whole character; minLength/maxLength count characters as ajv does.
+ */
+export class SpanStrNode extends GNode {
+  constructor(
+    readonly spec: StrSpec,
+    private readonly src: SpanSource,
+    private readonly ends: Int32Array | null,
+    private readonly count: number,
+    up: GNode,
+  ) {
+    super(up);
+  }
+
+  private canClose(): boolean {
+    if (this.ends === null || this.count < Math.max(1, this.spec.min)) return false;
+    const p = this.ends[0]!;
+    return p >= this.src.bytes.length || (this.src.bytes[p]! & 0xc0) !== 0x80;
+  }
+
+  protected compute(b: number): GNode | null {
+    if (b === QUOTE) return this.canClose() ? this.up : null;
+    if (b < 0x20 || b === BACKSLASH) return null;
+    const newChar = (b & 0xc0) !== 0x80;
+    if (newChar && this.count >= this.spec.max) return null;
+    const want = lowerAscii(b);
+    const bytes = this.src.bytes;
+    const from = this.ends ?? this.src.starts;
+    const next: number[] = [];
+    for (let i = 0; i < from.length; i++) {
+      const p = from[i]!;
+      if (p < bytes.length && bytes[p] === want) next.push(p + 1);
+    }
+    if (next.length === 0) return null;
+    return new SpanStrNode(this.spec, this.src, Int32Array.from(next), this.count + (newChar ? 1 : 0), this.up!);
+  }
+
+  candidates(): number[] | null {
+    if (this.ends === null) return null;
+    const out = new Set<number>();
+    for (const p of this.ends) {
+      if (p >= this.src.bytes.length) continue;
+      const b = this.src.bytes[p]!;
+      out.add(b);
+      if (b >= 0x61 && b <= 0x7a) out.add(b - 0x20);
+    }
+    if (this.canClose()) out.add(QUOTE);
+    return [...out];
+  }
+
+  protected ownMin(): number {
+    return 1 + Math.max(1, this.spec.min) - Math.min(this.count, Math.max(1, this.spec.min));
+  }
+}
 
 export const enum StrMode {
   Clean,

@@ -11,6 +11,8 @@ export interface DecodeOptions {
   usedPositions: number;
   /** tokenizer for jump-forward (encodeNoDummyPrefix); without it every token comes from the logits */
   encode?: (text: string) => readonly number[];
+  /** every string value must be a span of this text (TokenGrammar.startState); undefined: free strings */
+  spanText?: string;
   /**
    * Called for every token taken from the logits (not for jump-forward tokens), eos included, with the logits
    * it was picked from. `forced` is true when the grammar allowed nothing else (eos after a complete answer).
@@ -55,7 +57,7 @@ export async function decodeConstrained(
   const eos = grammar.vocab.eosId;
   let used = options.usedPositions;
   let logits = firstLogits;
-  let state: GrammarState = grammar.startState();
+  let state: GrammarState = grammar.startState(options.spanText);
   const tokens: number[] = [];
   let decoderCalls = 0;
   let forcedTokenCount = 0;

@@ -1,6 +1,6 @@
 // The grammar's public face: ToolGrammar (bytes) and TokenGrammar (token ids, masks, greedy picks, jump-forward).
 
-import { GNode, RootNode, type RootSpec, StrMode, StrNode } from "./automaton.js";
+import { GNode, RootNode, type RootSpec, SpanSource, StrMode, StrNode } from "./automaton.js";
 import { compileRoot, type RootOptions, type ToolSchema } from "./compile.js";
 import type { TokenTrie, Vocabulary } from "./vocabulary.js";
 
@@ -18,9 +18,14 @@ export class ToolGrammar {
     return new ToolGrammar(compileRoot(tools, options));
   }
 
-  /** A fresh state before the answer's first byte (after `<tool_call>`). Each call starts a new memo. */
-  startState(): GrammarState {
-    return RootNode.start(this.spec);
+  /**
+   * A fresh state before the answer's first byte (after `<tool_call>`). Each call starts a new memo. With
+   * `spanText`, every string value must be a span of it (case-insensitive; see SpanStrNode): enum and const
+   * values, keys and numbers are not affected.
+   */
+  startState(spanText?: string): GrammarState {
+    if (spanText === undefined) return RootNode.start(this.spec);
+    return RootNode.start({ ...this.spec, span: new SpanSource(spanText) });
   }
 
   stepByte(state: GrammarState, b: number): GrammarState | null {
@@ -111,8 +116,9 @@ export class TokenGrammar {
     readonly vocab: Vocabulary,
   ) {}
 
-  startState(): GrammarState {
-    return this.grammar.startState();
+  /** See ToolGrammar.startState. */
+  startState(spanText?: string): GrammarState {
+    return this.grammar.startState(spanText);
   }
 
   canEnd(state: GrammarState): boolean {
