@@ -30,10 +30,12 @@ def _row(name: str, path: str | None) -> str:
 
 def card(a, cfg: dict, sizes: dict) -> str:
     arch = cfg["architecture"]
+    decision = cfg.get("decision") or {}
     params = a.params or "?"
     rows = _row("`/work/shared/eval/catalogue-dev.jsonl`", a.dev) + _row("`training/heldout/heldout.jsonl`", a.heldout) + \
         _row("generated check set (`--eval-format --seed 4242`)", a.gen)
-    rows_all = _row("dev, all 18 tools in the prompt", a.dev_all) + _row("held-out, all 18 tools in the prompt", a.heldout_all)
+    rows_all = _row("dev, abstaining off (`--min-confidence 0`)", a.dev_all) + \
+        _row("held-out, abstaining off", a.heldout_all)
     lat = ""
     if a.latency and os.path.exists(a.latency):
         lines = [json.loads(x) for x in open(a.latency) if x.strip()]
@@ -66,20 +68,22 @@ Details of what the generator produces are in `training/README.md` ("1. Data").
 
 ## Measured accuracy
 
-Python evaluation (`training/evaluate.py`): the torch checkpoint, greedy decoding constrained on tool names and
-argument keys, tools as the daemon declares them (the 18 built-in declarations) with the engine's top-8
-retrieval by the model's own retrieval head; scored by `/work/shared/eval/score.py`. The TypeScript engine's
-grammar constrains more (types, enums), so `npm run eval` may differ slightly.
+`npm run eval` — the shipped engine exactly as the daemon runs it: this directory's int8 ONNX graphs on
+onnxruntime-node, the 18 built-in declarations with top-8 retrieval by the model's own retrieval head, the
+grammar with span values, and abstaining below `decision.min_confidence` = {decision.get("min_confidence", 0)}
+(chosen by `training/calibrate.py` on the generated check set: {decision.get("chosen_on", "-")}); scored by
+`/work/shared/eval/score.py`.
 
 | set | call acc | refusal acc | tool selection | argument acc | unevidenced args |
 |---|---|---|---|---|---|
 {rows}{rows_all}
 ```
-/usr/bin/python3 training/evaluate.py --checkpoint {a.checkpoint} --tokenizer {a.tokenizer} \\
-    --data /work/shared/eval/catalogue-dev.jsonl --out training/runs/eval/dev.jsonl      # --max-tools 0: all tools
-/usr/bin/python3 training/evaluate.py ... --data training/heldout/heldout.jsonl --out training/runs/eval/heldout.jsonl
+npm run eval -- /work/shared/eval/catalogue-dev.jsonl
+npm run eval -- training/heldout/heldout.jsonl
+npm run eval -- training/data/gen-eval.jsonl          # the generated check set (training/README.md)
 ```
-The dev and held-out sets were used for these measurements only (never for training, templates or vocabularies).
+The dev and held-out sets were used for these measurements only (never for training, templates, vocabularies
+or the abstention floor).
 
 ## Speed
 
