@@ -2,6 +2,10 @@
 // model. Models: a random-weight 26M Needle-shape model in int8 and fp32 (made once by
 // training/make_random_model.py into node_modules/.cache, speed does not depend on values) and models/default
 // when it exists. Pauses the background training run (training/runs/train.pid) while timing.
+//   npm run bench -- engine-speed                       the section (bench/run.ts)
+//   node dist/bench/engine-speed.js [MODEL_DIR ...]     the same on its own, for the given model directories
+// The children run with the daemon's node flags (src/cli/node-flags.ts); NEEDLED_BENCH_NODE_FLAGS="..." replaces
+// them (e.g. "" to measure without).
 //
 // Where the RSS of the int8 26M model goes (measured with /proc/self/smaps on this box, onnxruntime-node 1.30):
 // after loading ~124 MB = ~70 MB file-backed (node 38, libonnxruntime 27 — most of it touched while the sessions
@@ -11,6 +15,8 @@
 // (16 KB per encoder token: 8 MB at 512, 16 MB at 1024; onnxruntime's own copy lives until the run returns)
 // wait for V8, which collects them on "external memory pressure" every ~20-30 MB of such allocations, and the
 // freed memory mostly stays in glibc's heap. That, not the model, is what takes the peak past 200 MB.
+// Decoder I/O 3 models (the exporter's default) no longer hand back a 32 KB row of logits per decoder step (their
+// top 64 and the log-sum-exp instead), and node --max-semi-space-size=1 keeps V8's young generation small.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -30,7 +36,7 @@ export interface EngineSpeedOptions {
   threads?: number;
   /** Model directories to measure instead of the default set. */
   models?: string[];
-  /** Requests of the memory-while-serving child (default 30). */
+  /** Requests of the memory-while-serving child (default 100). */
   serveRequests?: number;
   /** Wait up to this long for a quiet machine before each model (default 300 s; 0: don't wait). */
   waitQuietMs?: number;
@@ -136,13 +142,25 @@ export async function waitQuiet(maxMs: number, maxBusy: number, log: (s: string)
   return busy;
 }
 
+/** The node flags of the measuring children: the daemon's, unless NEEDLED_BENCH_NODE_FLAGS says otherwise. */
+export function benchNodeFlags(): string[] {
+  const env = process.env.NEEDLED_BENCH_NODE_FLAGS;
+  return env === undefined ? [...NODE_FLAGS] : env.split(/\s+/).filter(Boolean);
+}
+
 function child<T>(args: string[]): T {
-  const r = spawnSync(process.execPath, [...NODE_FLAGS, join(HERE, "engine-speed-child.js"), ...args], { encoding: "utf8", maxBuffer: 16 << 20 });
+  const r = spawnSync(process.execPath, [...benchNodeFlags(), join(HERE, "engine-speed-child.js"), ...args], { encoding: "utf8", maxBuffer: 16 << 20 });
   if (r.status !== 0) throw new Error(`engine-speed-child ${args.join(" ")} failed: ${r.stderr || r.stdout}`);
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as T;
 }
 
 interface Measured { speed: EngineSpeed; serve: ServeMemory; othersPct: number }
+
+/** Decoder positions per answer for random-weight models (config.json source "random(...)"): their answers are
+ * noise that would run to max_decoder_len, so the serving child caps them (as bench/predict-latency.ts does). */
+const RANDOM_POSITIONS = 24;
+const isRandom = (dir: string) =>
+  String((JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { source?: unknown }).source ?? "").startsWith("random");
 
 function measure(dir: string, rounds: number, threads: number, serveRequests: number): Measured {
   const before = machineBusy();
@@ -152,7 +170,8 @@ function measure(dir: string, rounds: number, threads: number, serveRequests: nu
   const hz = 100;
   const busySec = (after.busy - before.busy) / hz;
   const othersPct = Math.max(0, (busySec - speed.cpuSeconds) / speed.wallSeconds) * 100;
-  const serve = child<ServeMemory>([dir, "--serve", String(serveRequests), "--threads", String(threads)]);
+  const serve = child<ServeMemory>([dir, "--serve", String(serveRequests), "--threads", String(threads),
+    ...(isRandom(dir) ? ["--positions", String(RANDOM_POSITIONS)] : [])]);
   return { speed, serve, othersPct };
 }
 
@@ -173,7 +192,7 @@ export async function engineSpeed(options: EngineSpeedOptions = {}): Promise<Eng
   try {
     for (const dir of models) {
       if ((options.waitQuietMs ?? 300_000) > 0) await waitQuiet(options.waitQuietMs ?? 300_000, 0.25, log);
-      results.push(measure(dir, rounds, threads, options.serveRequests ?? 30));
+      results.push(measure(dir, rounds, threads, options.serveRequests ?? 100));
     }
   } finally {
     resume();
@@ -181,26 +200,39 @@ export async function engineSpeed(options: EngineSpeedOptions = {}): Promise<Eng
   log("");
   log(`engine speed — ${cpus()[0]?.model ?? "cpu"} x${cpus().length}, ${threads} intra-op threads, ` +
     `median of ${rounds} rounds (tok/s; best round in the JSON), load average ${loadavg()[0]!.toFixed(2)} at the end`);
-  const head = ["model", "quant", "prefill 128", "prefill 512", "prefill 1024", "decode", "after enc", "reference",
-    "speed-up", "RSS load", "RSS peak", "anon load/peak", "serve peak", "serve anon", "others"];
-  const widths = [22, 5, 11, 11, 12, 8, 9, 9, 8, 8, 8, 14, 10, 10, 6];
+  const head = ["model", "quant", "io", "prefill 128", "prefill 512", "prefill 1024", "decode", "pick", "after enc",
+    "reference", "RSS load", "peak 512", "peak 1024", "RSS peak", "anon load/peak", "serve peak", "serve anon", "rerun/req",
+    "others"];
+  const widths = [22, 5, 2, 11, 11, 12, 6, 6, 9, 9, 8, 8, 9, 8, 14, 10, 10, 9, 6];
   log(head.map((h, i) => (i === 0 ? h.padEnd(widths[i]!) : pad(h, widths[i]!))).join("  "));
-  const mb = (x: number) => `${x.toFixed(0)} MB`;
+  const mb = (x: number | undefined) => (x === undefined ? "-" : `${x.toFixed(0)} MB`);
   for (const { speed: s, serve, othersPct } of results) {
     const pf = (T: number) => (s.prefill[T] ? tokS(T, s.prefill[T]!) : "-");
     const row = [
-      s.name.slice(0, 22).padEnd(22), s.quantization, pf(128), pf(512), pf(1024), tokS(1, s.decode),
-      tokS(1, s.decodeAfterEncode), tokS(1, s.reference), `${(s.reference.medianMs / s.decode.medianMs).toFixed(1)}x`,
-      mb(s.rssAfterLoadMB), mb(s.peakRssMB), `${s.afterLoad.anonMB.toFixed(0)}/${mb(s.peakAnonMB)}`, mb(serve.peakRssMB),
-      mb(serve.peakAnonMB), `${othersPct.toFixed(0)}%`,
+      s.name.slice(0, 22).padEnd(22), s.quantization, String(s.decoderIo), pf(128), pf(512), pf(1024), tokS(1, s.decode),
+      tokS(1, s.decodePick), tokS(1, s.decodeAfterEncode), tokS(1, s.reference), mb(s.rssAfterLoadMB),
+      mb(s.prefill[512]?.peakRssMB), mb(s.prefill[1024]?.peakRssMB), mb(s.peakRssMB),
+      `${s.afterLoad.anonMB.toFixed(0)}/${mb(s.peakAnonMB)}`, mb(serve.peakRssMB), mb(serve.peakAnonMB),
+      serve.fullRowFetchesPerRequest.toFixed(2), `${othersPct.toFixed(0)}%`,
     ];
     log(row.map((c, i) => (i === 0 ? c : pad(c, widths[i]!))).join("  "));
   }
-  log("decode: one new token per call, encoder 512 tokens, cache 32; after enc: the same in the first 30 calls after " +
-    "an encode; reference: the whole 33-token prefix per call, no cache (Needle's Python way). RSS peak: VmHWM of " +
-    "the process that ran all of these; anon: its anonymous part (the rest is file-backed: node, libonnxruntime, " +
-    "mapped weights). serve: a fresh process doing 30 daemon-like requests (encoder 512, 42 decoder tokens). " +
-    "others: CPU the rest of the machine used meanwhile (% of one core).");
+  log("tok/s. io: decoder I/O (models/FORMAT.md). decode: one new token per call, encoder 512 tokens, cache 32, the " +
+    "outputs the engine asks for (I/O 3: the top K); pick: the same plus choosing the best token and its probability " +
+    "from them (I/O 1/2: argmax and log-sum-exp over the whole row); after enc: decode in the first 30 calls after " +
+    "an encode; reference: the whole 33-token prefix per call, no cache (Needle's Python way). RSS load: after " +
+    "loading; peak 512/1024: the process's peak RSS while encoding 512/1024 tokens (VmHWM reset before each " +
+    "phase); RSS peak: over all of this; anon: anonymous RSS (the rest is file-backed: node, libonnxruntime, mapped " +
+    "weights). serve: a fresh process with the engine (the 18 built-in tools declared, retrieval K=8) answering " +
+    "catalogue-dev queries (or the tools' examples without ../shared), random-weight models capped at " +
+    `${RANDOM_POSITIONS} decoder positions; rerun/req: I/O 3 steps re-run for the whole row per request. The children ` +
+    `run with ${benchNodeFlags().join(" ") || "no node flags"}. others: CPU the rest of the machine used meanwhile (% of one core).`);
   for (const { speed, serve } of results) log(JSON.stringify({ ...speed, serve }));
   return results.map((r) => r.speed);
+}
+
+// Run directly: the section on its own (training paused), for the model directories given or the default set.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const dirs = process.argv.slice(2);
+  await engineSpeed(dirs.length > 0 ? { models: dirs } : {});
 }

@@ -17,9 +17,8 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openEngine } from "../src/engine/index.js";
-import { machineBusy, waitQuiet } from "./engine-speed.js";
+import { benchNodeFlags, machineBusy, waitQuiet } from "./engine-speed.js";
 import type { ToolDeclaration } from "../src/engine/types.js";
-import { NODE_FLAGS } from "../src/cli/node-flags.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench when built
 const ROOT = existsSync(join(HERE, "..", "..", "package.json")) ? join(HERE, "..", "..") : join(HERE, "..");
@@ -54,11 +53,15 @@ export function findCatalogueDev(): string | undefined {
   return dirs.map((d) => join(d, "catalogue-dev.jsonl")).find((f) => existsSync(f));
 }
 
-/** The built-in plugins' declarations as the daemon hands them to the engine (plugin directories in name order). */
-function builtinCatalogue(): ToolDeclaration[] {
+/** The built-in plugins' declarations as the daemon hands them to the engine (plugin directories in name order);
+ * with `withExamples`, each tool's example phrasings too (not part of a declaration). */
+export function builtinCatalogue(withExamples = false): Array<ToolDeclaration & { examples?: string[] }> {
   return ["navigation", "smarthome", "timers"].flatMap((p) =>
-    (JSON.parse(readFileSync(join(ROOT, "tools", p, "tools.json"), "utf8")) as ToolDeclaration[])
-      .map(({ name, description, parameters }) => ({ name, ...(description ? { description } : {}), ...(parameters ? { parameters } : {}) })));
+    (JSON.parse(readFileSync(join(ROOT, "tools", p, "tools.json"), "utf8")) as Array<ToolDeclaration & { examples?: string[] }>)
+      .map(({ name, description, parameters, examples }) => ({
+        name, ...(description ? { description } : {}), ...(parameters ? { parameters } : {}),
+        ...(withExamples && examples ? { examples } : {}),
+      })));
 }
 
 function pct(sorted: number[], q: number): number {
@@ -119,7 +122,7 @@ async function child(args: string[]): Promise<void> {
 
 function measure(dir: string, evalFile: string, extra: string[]): PredictLatency {
   const before = machineBusy();
-  const r = spawnSync(process.execPath, [...NODE_FLAGS, fileURLToPath(import.meta.url), "--child", dir, evalFile, ...extra], {
+  const r = spawnSync(process.execPath, [...benchNodeFlags(), fileURLToPath(import.meta.url), "--child", dir, evalFile, ...extra], {
     encoding: "utf8", maxBuffer: 16 << 20,
   });
   const after = machineBusy();

@@ -8,7 +8,8 @@ weights.data (both graphs' initializers, each tensor once), tokenizer.model.
 
 `--config` is a JSON object of NeedleConfig fields (for --random; with a checkpoint the architecture comes
 from the weights, and the tokenizer must fit it). Graph variants kept for measurements:
---enc-attention gqa|matmul, --dec-cache rows|present (decoder I/O 2 or 1), --dec-attention
+--top-k K (decoder I/O 3 with K, the default 64; 0: I/O 2), --enc-attention gqa|matmul, --dec-cache rows|present
+(present: decoder I/O 1), --dec-attention
 attention|matmul|gqa, --cross-attention matmul|attention, --block-size N (int8 block along K),
 --enc-gqa-groups N, --cross-kv per_layer|fused, --no-external-data.
 
@@ -23,6 +24,16 @@ see needle/onnx_graphs.py for the graph itself):
   957 -> 865 us per step (raw sessions in a quiet moment: 881 -> 695 us); d_model-256 default shape 372 ->
   319 us; the per-step garbage drops from 16 KB x cache length to ~16 KB. Self-attention over the rows: ONNX
   Attention beat MatMul attention (transposing the [P, KV, hd] rows each step) by ~25%.
+- Decoder I/O 3 (`--top-k 64`, the default): a step also outputs each new token's 64 best logits (TopK), their
+  ids and the row's log-sum-exp (from LogSoftmax), and the engine asks for those instead of `logits`: the
+  32 KB JS copy of an 8k-vocabulary row per step, garbage V8 frees only at its next GC, is gone. The engine's
+  greedy pick under the grammar takes the best allowed token among the 64 and re-runs the step for `logits`
+  only when none of them can be proven to be that pick (measured with the step-1907 checkpoint on the 691
+  catalogue-dev requests: 0 to 0.16 re-runs per request of 13-36 steps; random weights need it often). The same checkpoint served catalogue-dev with
+  the whole catalogue (bench engine-speed-child --serve, node --max-semi-space-size=1): peak RSS 191 -> 168 MB,
+  28-29 vs 30-32 ms per request. Step time (int8 26M, decode at cache 32 plus the pick the engine makes):
+  1106-1146 -> 1162-1197 steps/s; the graph's TopK + LogSoftmax cost ~2% of a step, the JS argmax and
+  log-sum-exp over 8192 logits they replace cost more.
 - Cross-attention: plain MatMul with the query heads as [n, KV, G, 1, hd] against K^T [1, KV, 1, hd, T]: every
   product is a 1 x hd x T GEMV that reads K in place; grouping G*n rows per kv head made MLAS pack K each step
   (21 vs 15 us per layer). ONNX Attention on [1, KV, T, hd] K/V was 17% faster alone (8 layers: 142 vs 171 us)
@@ -113,6 +124,7 @@ def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, ext
                   "enc_attention": opts.enc_attention, "dec_attention": opts.dec_attention,
                   "dec_cache": opts.dec_cache, "cross_attention": opts.cross_attention,
                   "enc_gqa_groups": opts.enc_gqa_groups, "cross_kv": opts.cross_kv,
+                  **({"top_k": min(opts.top_k, c.vocab_size)} if opts.top_k else {}),
                   **({"block_size": opts.block_size, "accuracy_level": opts.accuracy_level}
                      if opts.quant == "int8" else {})},
         **(extra or {}),
@@ -120,6 +132,9 @@ def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, ext
 
 
 WEIGHTS = "weights.data"
+# The exporter's decoder I/O: 3 with the 64 best logits per token (GraphOptions itself defaults to I/O 2, which
+# the cross-language tests of the graph variants build on).
+DEFAULT_TOP_K = 64
 
 
 def _save(model: onnx.ModelProto, path: str) -> None:
@@ -205,6 +220,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cross-attention", choices=["matmul", "attention"], default=GraphOptions.cross_attention)
     p.add_argument("--enc-gqa-groups", type=int, choices=[1, 2, 4], default=GraphOptions.enc_gqa_groups)
     p.add_argument("--cross-kv", choices=["per_layer", "fused"], default=GraphOptions.cross_kv)
+    p.add_argument("--top-k", type=int, default=None,
+                   help="decoder I/O 3: also output the top K logits per token and their log-sum-exp; 0: I/O 2 "
+                        f"(default {DEFAULT_TOP_K} with --dec-cache rows, 0 with present)")
     p.add_argument("--accuracy-report", action="store_true",
                    help="int8 only: also export an fp32 twin to a temp dir and measure int8 vs fp32 logits on eval "
                         "inputs with onnxruntime-node (needs `npm run build`); writes OUT/quant-accuracy.json")
@@ -221,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
                             dec_attention=a.dec_attention or ("gqa" if a.dec_cache == "present" else
                                                               GraphOptions.dec_attention),
                             dec_cache=a.dec_cache, cross_attention=a.cross_attention,
-                            enc_gqa_groups=a.enc_gqa_groups, cross_kv=a.cross_kv)
+                            enc_gqa_groups=a.enc_gqa_groups, cross_kv=a.cross_kv,
+                            top_k=a.top_k if a.top_k is not None else (DEFAULT_TOP_K if a.dec_cache == "rows" else 0))
         if a.random:
             base = SHAPES[a.shape] if a.shape else NeedleConfig()
             if a.config:

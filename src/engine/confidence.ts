@@ -17,7 +17,8 @@
 //   - when the grammar rejects what the model wanted most, the token it falls back to has a low probability
 //     under the full softmax, so a forced correction lowers the confidence (renormalising over the allowed
 //     tokens would hide exactly that);
-//   - it is cheap: one log-sum-exp over the logits per picked token.
+//   - it is cheap: one log-sum-exp over the logits per picked token (decoder I/O 3 models compute it in the
+//     graph, so a picked token's probability is exp(its logit - logSumExp) from the step's top-K scores).
 // Needle's Python evaluator (training/needle_decode.py) reports the same minimum, so the numbers compare.
 // How well it separates right from wrong answers is measured on the dev sets (README, "The engine").
 
@@ -54,15 +55,45 @@ export function tokenProbability(row: ArrayLike<number>, token: number): number 
   return p > 1 ? 1 : p;
 }
 
+/** A decoder step's top-K scores (decoder I/O 3): the K best ids, their logits and the row's log-sum-exp. */
+export interface TopKLike {
+  readonly ids: ArrayLike<number>;
+  readonly values: ArrayLike<number>;
+  readonly logSumExp: number;
+}
+
+/**
+ * tokenProbability() from top-K scores: exp(logit - logSumExp), in [0, 1]; undefined when the token is not
+ * among the K or logSumExp is not finite (then only the whole row can tell).
+ */
+export function topKProbability(top: TopKLike, token: number): number | undefined {
+  if (!Number.isFinite(top.logSumExp)) return undefined;
+  for (let j = 0; j < top.ids.length; j++) {
+    if (top.ids[j] !== token) continue;
+    const v = top.values[j]!;
+    if (!(v > -Infinity)) return 0;
+    const p = Math.exp(v - top.logSumExp);
+    return p > 1 ? 1 : p;
+  }
+  return undefined;
+}
+
 /** Collects the probabilities of the model's decisions for one answer; `value` is the confidence. */
 export class Confidence {
   #min = 1;
   #count = 0;
   #sumLog = 0;
 
-  /** Record one decision: `token` chosen from `logits`. Returns its probability. */
-  observe(logits: ArrayLike<number>, token: number): number {
-    const p = tokenProbability(logits, token);
+  /**
+   * Record one decision: `token` chosen from `logits` (the whole row, or top-K scores that hold the token).
+   * Returns its probability. Throws when top-K scores cannot give it (the caller needs the whole row).
+   */
+  observe(logits: ArrayLike<number> | TopKLike, token: number): number {
+    let p: number | undefined;
+    if ("logSumExp" in logits) {
+      p = topKProbability(logits, token);
+      if (p === undefined) throw new Error(`confidence: token ${token} is not among the top-K scores`);
+    } else p = tokenProbability(logits, token);
     this.observeProbability(p);
     return p;
   }

@@ -11,10 +11,11 @@
 // through `signal` while queued or between decoder steps.
 import { Ajv, type ValidateFunction } from "ajv";
 import { modelMinConfidence } from "./abstain.js";
-import { Confidence } from "./confidence.js";
+import { Confidence, tokenProbability, topKProbability } from "./confidence.js";
+import type { StepScores } from "./grammar/decode.js";
 import { compileGrammar, decodeConstrained, Vocabulary, type TokenGrammar } from "./grammar/index.js";
 import { loadModelDir } from "./model-dir.js";
-import { NeedleOnnxModel, type DecoderCache } from "./onnx-model.js";
+import { NeedleOnnxModel, type DecoderCache, type EncoderState } from "./onnx-model.js";
 import { buildEncoderInput, prepareTools, type PreparedTools } from "./prompt.js";
 import { cutIsExact, queryHead } from "./query-text.js";
 import { LruCache, RETRIEVAL_MAX_TOKENS, selectTools } from "./retrieval.js";
@@ -69,6 +70,9 @@ export interface PredictionDetails {
   answerTokens: number;
   decoderCalls: number;
   forcedTokens: number;
+  /** Decoder I/O 3 models: steps re-run for their whole row of logits because the top K could not decide a
+   * pick (or give the <tool_call> probability); not counted in decoderCalls. Always 0 for I/O 1/2 models. */
+  fullRowFetches: number;
   /** Probability of each model decision, in order (see confidence.ts). */
   decisions: number[];
   /** Geometric mean of `decisions` (measurements only). */
@@ -250,7 +254,7 @@ export class NeedleEngine implements ToolCaller {
       return this.#result(t0, [], 1, [], {
         encoderTokens: 0, truncated: { query: false, tools: false }, declaredTools: 0, retrieval: false,
         status: "no-tools", firstTokenWasToolCall: true, answer: "[]", answerTokens: 0, decoderCalls: 0,
-        forcedTokens: 0, decisions: [], geometricMeanConfidence: 1,
+        forcedTokens: 0, fullRowFetches: 0, decisions: [], geometricMeanConfidence: 1,
         timings: { prepare: performance.now() - t0, retrieval: 0, encode: 0, decode: 0 },
       });
     }
@@ -273,19 +277,20 @@ export class NeedleEngine implements ToolCaller {
     const tEncoded = performance.now();
 
     const { eos, tool_call: toolCall } = cfg.special_ids;
-    const first = await this.model.decode(enc, this.model.emptyCache(), [eos, toolCall]);
+    const first = await this.#step(enc, this.model.emptyCache(), [eos, toolCall]);
     const confidence = new Confidence();
     const decisions: number[] = [];
-    const firstRow = first.logits[0]!;
-    decisions.push(confidence.observe(firstRow, toolCall));
-    const firstTokenWasToolCall = argmaxIs(firstRow, toolCall);
+    const opening = await this.#firstDecision(first.rows[0]!, toolCall);
+    confidence.observeProbability(opening.p);
+    decisions.push(opening.p);
+    const firstTokenWasToolCall = opening.argmax;
 
     let cache: DecoderCache = first.cache;
-    const decoded = await decodeConstrained(prompt.grammar, first.logits[1]!, async (ids) => {
+    const decoded = await decodeConstrained(prompt.grammar, first.rows[1]!, async (ids) => {
       aborted(options.signal);
-      const step = await this.model.decode(enc, cache, ids);
+      const step = await this.#step(enc, cache, ids);
       cache = step.cache;
-      return step.logits[step.logits.length - 1]!;
+      return step.rows[step.rows.length - 1]!;
     }, {
       usedPositions: 2,
       ...(this.spanValues ? { spanText: head.text } : {}),
@@ -317,6 +322,7 @@ export class NeedleEngine implements ToolCaller {
       answerTokens: decoded.tokens.length,
       decoderCalls: decoded.decoderCalls + 1,
       forcedTokens: decoded.forcedTokenCount,
+      fullRowFetches: decoded.fullRowFetches + (opening.fetched ? 1 : 0),
       decisions,
       geometricMeanConfidence: confidence.geometricMean,
       timings: {
@@ -324,6 +330,37 @@ export class NeedleEngine implements ToolCaller {
         decode: performance.now() - tEncoded,
       },
     });
+  }
+
+  /**
+   * One decoder step. Decoder I/O 3 models hand back each new token's top-K logits and log-sum-exp (TopKScores:
+   * the whole row only when asked), others the whole rows; decodeConstrained and Confidence take either.
+   */
+  async #step(enc: EncoderState, cache: DecoderCache, ids: readonly number[]): Promise<{ rows: StepScores[]; cache: DecoderCache }> {
+    if (this.model.decoderIo !== 3) {
+      const r = await this.model.decode(enc, cache, ids);
+      return { rows: r.logits, cache: r.cache };
+    }
+    const r = await this.model.decodeTopK(enc, cache, ids);
+    return {
+      rows: r.rows.map((row, i) => ({ ...row, full: async () => (await r.fullLogits())[i]! })),
+      cache: r.cache,
+    };
+  }
+
+  /** The probability of <tool_call> after [eos], and whether it was the model's first choice. */
+  async #firstDecision(row: StepScores, toolCall: number): Promise<{ p: number; argmax: boolean; fetched: boolean }> {
+    if (!(row instanceof Float32Array)) {
+      const p = topKProbability(row, toolCall);
+      if (p !== undefined) {
+        let max = -Infinity;
+        for (let j = 0; j < row.values.length; j++) max = Math.max(max, row.values[j]!);
+        const v = row.values[Array.prototype.indexOf.call(row.ids, toolCall)]!;
+        return { p, argmax: !(max > v), fetched: false };
+      }
+    }
+    const full = row instanceof Float32Array ? row : await row.full();
+    return { p: tokenProbability(full, toolCall), argmax: argmaxIs(full, toolCall), fetched: !(row instanceof Float32Array) };
   }
 
   #result(t0: number, calls: ToolCall[], confidence: number, toolsInPrompt: string[], details: PredictionDetails): DetailedPrediction {

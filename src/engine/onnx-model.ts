@@ -9,8 +9,11 @@
 // fresh JS ArrayBuffer (preallocated outputs too), so what a graph hands back per call is what piles up until V8
 // collects it. Decoder I/O 2 (the exporter's default) therefore keeps the self-attention cache here: each
 // sequence's k/v rows live in one growing buffer (RowStore), fed back as [1, P, kv_dim] prefix views, and a step
-// returns only its new rows (`new_self_kv`: 16 KiB per token for the 26M shape) and the logits. Decoder I/O 1
-// (models exported before it) hands the whole grown cache back per call; both are supported.
+// returns only its new rows (`new_self_kv`: 16 KiB per token for the 26M shape) and the logits. Decoder I/O 3
+// adds the top-K logits of each new token and their log-sum-exp as outputs: decodeTopK() asks for those instead
+// of the whole row (32 KiB per token for an 8k vocabulary), and fullLogits() re-runs a step for `logits` only
+// when the caller needs them after all. Decoder I/O 1 (models exported before I/O 2) hands the whole grown
+// cache back per call; all three are supported.
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { loadModelDir, type ModelConfig, type ModelDir } from "./model-dir.js";
 import { EngineError } from "./types.js";
@@ -52,6 +55,30 @@ export interface DecodeResult {
   logits: Float32Array[];
   cache: DecoderCache;
 }
+
+/** One new token's scores from a decoder I/O 3 step: its K highest logits and the softmax's normaliser. */
+export interface TopKRow {
+  /** Token ids of the K highest logits, highest first (onnxruntime's TopK; equal logits in its order). */
+  readonly ids: Int32Array;
+  /** Their logits. */
+  readonly values: Float32Array;
+  /** log(sum(exp(logits))) over the whole row: a token's probability is exp(logit - logSumExp). */
+  readonly logSumExp: number;
+}
+
+export interface DecodeTopKResult {
+  /** One row per new token. */
+  rows: TopKRow[];
+  cache: DecoderCache;
+  /**
+   * The step's whole logits, one row per new token (what decode() returns): re-runs the same step asking for
+   * `logits` only, without writing the cache again. The first call runs it; later calls share the answer.
+   */
+  fullLogits(): Promise<Float32Array[]>;
+}
+
+/** The I/O 3 outputs decodeTopK() asks for. */
+const TOPK_OUTPUTS = ["top_logits", "top_ids", "logsumexp"] as const;
 
 function int64(ids: ArrayLike<number>): Tensor {
   const a = new BigInt64Array(ids.length);
@@ -134,8 +161,9 @@ const FIRST_ROWS = 64;
 export class NeedleOnnxModel {
   readonly config: ModelConfig;
   readonly dir: string;
-  /** Decoder I/O of the loaded graphs (models/FORMAT.md): 1 = past/present per layer, 2 = cache rows. */
-  readonly decoderIo: 1 | 2;
+  /** Decoder I/O of the loaded graphs (models/FORMAT.md): 1 = past/present per layer, 2 = cache rows,
+   * 3 = cache rows + top-K logits (decodeTopK). */
+  readonly decoderIo: 1 | 2 | 3;
   #enc: InferenceSession | undefined;
   #dec: InferenceSession | undefined;
   readonly #pastNames: string[];
@@ -160,15 +188,15 @@ export class NeedleOnnxModel {
       this.#presentNames.push(`present_self_k_${i}`, `present_self_v_${i}`);
       this.#crossNames.push(`cross_k_${i}`, `cross_v_${i}`);
     }
-    this.decoderIo = dec.outputNames.includes("new_self_kv") ? 2 : 1;
+    this.decoderIo = !dec.outputNames.includes("new_self_kv") ? 1 : dec.outputNames.includes("top_ids") ? 3 : 2;
     const { num_kv_heads: KV, head_dim: hd } = dir.config.architecture;
     this.#rowWidth = KV * hd;
-    const none = this.decoderIo === 2
+    const none = this.decoderIo !== 1
       ? new Tensor("float32", new Float32Array(0), [1, 0, KV * hd])
       : new Tensor("float32", new Float32Array(0), [1, KV, 0, hd]);
     this.#empty = Object.freeze({ length: 0, feeds: Object.freeze(Object.fromEntries(this.#pastNames.map((n) => [n, none]))) });
     NeedleOnnxModel.#checkGraphs(dir, enc, dec, this.#crossNames, this.#pastNames,
-      this.decoderIo === 2 ? ["new_self_kv"] : this.#presentNames);
+      this.decoderIo === 1 ? this.#presentNames : this.decoderIo === 2 ? ["new_self_kv"] : ["new_self_kv", ...TOPK_OUTPUTS]);
   }
 
   static async load(dirOrModel: string | ModelDir, options: NeedleOnnxOptions = {}): Promise<NeedleOnnxModel> {
@@ -267,6 +295,59 @@ export class NeedleOnnxModel {
   async decode(enc: EncoderState, cache: DecoderCache, newIds: ArrayLike<number>): Promise<DecodeResult> {
     const [, dec] = this.#sessions();
     const n = newIds.length;
+    const ids = this.#stepInputs(cache, newIds);
+    if (this.decoderIo === 1) {
+      const out = await dec.run({ ...enc.feeds, ...cache.feeds, ...ids });
+      const past: Record<string, Tensor> = {};
+      for (let i = 0; i < this.#pastNames.length; i++) past[this.#pastNames[i]!] = out[this.#presentNames[i]!] as Tensor;
+      return { logits: this.#logitRows(out.logits as Tensor, n), cache: Object.freeze({ length: cache.length + n, feeds: Object.freeze(past) }) };
+    }
+    const step = await this.#rowsStep(dec, enc, cache, ids, n, ["logits"]);
+    return { logits: this.#logitRows(step.out.logits as Tensor, n), cache: step.next };
+  }
+
+  /**
+   * decode() for decoder I/O 3 models: the same step, handing back each new token's top-K logits and log-sum-exp
+   * (TopKRow) instead of its whole row of logits; fullLogits() gets the whole rows when they are needed after all.
+   */
+  async decodeTopK(enc: EncoderState, cache: DecoderCache, newIds: ArrayLike<number>): Promise<DecodeTopKResult> {
+    const [, dec] = this.#sessions();
+    if (this.decoderIo !== 3) {
+      throw new EngineError(`${this.dir}: decodeTopK needs a decoder I/O 3 model (this one is I/O ${this.decoderIo}; ` +
+        "models/FORMAT.md)", "BAD_INPUT");
+    }
+    const n = newIds.length;
+    const ids = this.#stepInputs(cache, newIds);
+    const step = await this.#rowsStep(dec, enc, cache, ids, n, TOPK_OUTPUTS);
+    const values = (step.out.top_logits as Tensor).data as Float32Array;
+    const top = (step.out.top_ids as Tensor).data as Int32Array;
+    const lse = (step.out.logsumexp as Tensor).data as Float32Array;
+    const K = values.length / n;
+    if (!Number.isInteger(K) || K < 1 || top.length !== values.length || lse.length !== n) {
+      throw new EngineError(`${this.dir}: decoder.onnx gave ${values.length} top_logits, ${top.length} top_ids and ` +
+        `${lse.length} logsumexp values for ${n} tokens (models/FORMAT.md, I/O 3)`, "MODEL_INVALID");
+    }
+    const rows: TopKRow[] = [];
+    for (let i = 0; i < n; i++) {
+      rows.push({ ids: top.subarray(i * K, (i + 1) * K), values: values.subarray(i * K, (i + 1) * K), logSumExp: lse[i]! });
+    }
+    let full: Promise<Float32Array[]> | undefined;
+    const fullLogits = () => (full ??= (async () => {
+      const [, d] = this.#sessions();
+      // the rows this step read must still be the ones it read (see DecoderCache on forks)
+      if (!step.store.intact(cache.length, step.time)) {
+        throw new EngineError(`decoder cache of ${cache.length} tokens is stale: its step's logits cannot be ` +
+          "recomputed", "BAD_INPUT");
+      }
+      const out = await d.run({ ...enc.feeds, ...step.pastFeeds, ...ids }, ["logits"]);
+      return this.#logitRows(out.logits as Tensor, n);
+    })());
+    return { rows, cache: step.next, fullLogits };
+  }
+
+  /** Checks a step's new ids against the cache; -> the input_ids and position_ids feeds. */
+  #stepInputs(cache: DecoderCache, newIds: ArrayLike<number>): Record<string, Tensor> {
+    const n = newIds.length;
     this.#checkIds(newIds, "decoder input", this.config.max_decoder_len);
     if (cache.length + n > this.config.max_decoder_len) {
       throw new EngineError(`decoder input: ${cache.length} + ${n} tokens exceed max_decoder_len ` +
@@ -274,21 +355,25 @@ export class NeedleOnnxModel {
     }
     const positions = new Array<number>(n);
     for (let i = 0; i < n; i++) positions[i] = cache.length + i;
+    return { input_ids: int64(newIds), position_ids: int64(positions) };
+  }
+
+  #logitRows(t: Tensor, n: number): Float32Array[] {
+    const all = t.data as Float32Array;
     const V = this.config.architecture.vocab_size;
-    const rowsOf = (all: Float32Array) => {
-      const logits: Float32Array[] = [];
-      for (let i = 0; i < n; i++) logits.push(all.subarray(i * V, (i + 1) * V));
-      return logits;
-    };
-    const ids = { input_ids: int64(newIds), position_ids: int64(positions) };
+    const logits: Float32Array[] = [];
+    for (let i = 0; i < n; i++) logits.push(all.subarray(i * V, (i + 1) * V));
+    return logits;
+  }
 
-    if (this.decoderIo === 1) {
-      const out = await dec.run({ ...enc.feeds, ...cache.feeds, ...ids });
-      const past: Record<string, Tensor> = {};
-      for (let i = 0; i < this.#pastNames.length; i++) past[this.#pastNames[i]!] = out[this.#presentNames[i]!] as Tensor;
-      return { logits: rowsOf((out.logits as Tensor).data as Float32Array), cache: Object.freeze({ length: cache.length + n, feeds: Object.freeze(past) }) };
-    }
-
+  /**
+   * One I/O 2/3 step: runs the decoder on the cache's rows + `ids`, asking for `fetch` and new_self_kv, and
+   * appends the new rows to the sequence's store. -> the outputs, the next cache, the past rows it read
+   * (`pastFeeds`: rows [0, P) of `store`) and the time of its write, so that a re-run of the same step can check
+   * that no later write (a fork) changed those rows: `store.intact(P, time)`.
+   */
+  async #rowsStep(dec: InferenceSession, enc: EncoderState, cache: DecoderCache, ids: Record<string, Tensor>, n: number,
+    fetch: readonly string[]) {
     const P = cache.length;
     let store: RowStore;
     let pastFeeds = cache.feeds;
@@ -307,16 +392,16 @@ export class NeedleOnnxModel {
         pastFeeds = this.#views(store, P);
       }
     }
-    const out = await dec.run({ ...enc.feeds, ...pastFeeds, ...ids });
+    const out = await dec.run({ ...enc.feeds, ...pastFeeds, ...ids }, [...fetch, "new_self_kv"]);
     const rows = (out.new_self_kv as Tensor).data as Float32Array;
     if (rows.length !== n * store.blocks * store.rowWidth) {
       throw new EngineError(`${this.dir}: decoder.onnx gave ${rows.length} new_self_kv values for ${n} tokens, not ` +
         `${n} x ${store.blocks} x ${store.rowWidth} (config.json architecture)`, "MODEL_INVALID");
     }
     const time = store.write(P, n, rows);
-    const next = Object.freeze({ length: P + n, feeds: this.#views(store, P + n) });
+    const next: DecoderCache = Object.freeze({ length: P + n, feeds: this.#views(store, P + n) });
     this.#rows.set(next, { store, time });
-    return { logits: rowsOf((out.logits as Tensor).data as Float32Array), cache: next };
+    return { out, next, pastFeeds, store, time };
   }
 
   /** past_self_k/v_i feeds: rows [0, length) of each block of `store`. */

@@ -16,6 +16,10 @@ Graph design (fp32 and int8 share it; int8 swaps every projection MatMul for com
   (Concat) and runs ONNX Attention (opset 23, GQA by q_num_heads/kv_num_heads, a causal bias for runs of n > 1);
   every layer's new k/v rows leave as one output, `new_self_kv`. Decoder I/O 1 (`dec_cache="present"`):
   GroupQueryAttention or MatMul attention over [1, KV, P, hd] past/present tensors.
+- Decoder I/O 3 (`top_k` > 0, rows cache): also `top_logits`/`top_ids` [1, n, K] (TopK of the logits, highest
+  first) and `logsumexp` [1, n] (the top logit minus its LogSoftmax: MLAS-vectorised, unlike ReduceLogSumExp;
+  NaN when a logit is NaN or +Inf). `logits` stays an output: onnxruntime computes and copies out only what a
+  run asks for, so the engine asks for it only in the rare step the K cannot decide.
 - Masks: the encoder's GQA takes the real length from attention_mask (its sum), so padding must be at the
   end (the engine never pads: batch 1); MatMul attention paths and the decoder's cross-attention add a
   -1e9 bias where the mask is 0.
@@ -59,6 +63,9 @@ class GraphOptions:
     enc_gqa_groups: int = 4             # encoder: GQA ops per layer (kv heads split in groups, gcd with
     #                                     num_kv_heads): one kv head's scores at a time, less peak memory
     cross_kv: str = "per_layer"         # "per_layer" | "fused": cross K/V matmuls in the encoder
+    top_k: int = 0                      # > 0: decoder I/O 3 (with dec_cache "rows"): a step also gives the top_k
+    #                                     logits per token (top_logits, top_ids) and logsumexp; `logits` stays an
+    #                                     output, computed only when a run asks for it
 
     def __post_init__(self) -> None:
         if self.quant not in ("fp32", "int8"):
@@ -78,6 +85,10 @@ class GraphOptions:
             raise ValueError("cross_attention must be 'matmul' or 'attention'")
         if self.cross_kv not in ("per_layer", "fused"):
             raise ValueError("cross_kv must be 'per_layer' or 'fused'")
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be >= 0, got {self.top_k}")
+        if self.top_k and self.dec_cache != "rows":
+            raise ValueError("top_k (decoder I/O 3) needs dec_cache 'rows'")
         if self.block_size < 16 or self.block_size & (self.block_size - 1):
             raise ValueError(f"block_size must be a power of two >= 16, got {self.block_size}")
 
@@ -92,8 +103,11 @@ class GraphOptions:
 
     @property
     def io_version(self) -> int:
-        """models/FORMAT.md decoder I/O: 1 = per-layer past/present, 2 = cache rows (see dec_cache)."""
-        return 2 if self.dec_cache == "rows" else 1
+        """models/FORMAT.md decoder I/O: 1 = per-layer past/present, 2 = cache rows (see dec_cache),
+        3 = cache rows + top-K logits and log-sum-exp per token (see top_k)."""
+        if self.dec_cache != "rows":
+            return 1
+        return 3 if self.top_k else 2
 
     @property
     def cross_k_layout(self) -> str:
@@ -211,9 +225,9 @@ class Builder:
                        accuracy_level=o.accuracy_level)
 
     def model(self, name: str) -> onnx.ModelProto:
-        g = helper.make_graph(self.nodes, name, self.inputs, self.outputs, list(self.inits.values()))
         # ONNX's Attention op exists from opset 23 (IR 10); graphs without it stay at opset 17 / IR 8
         opset, ir = (23, 10) if any(n.op_type == "Attention" and not n.domain for n in self.nodes) else (17, 8)
+        g = helper.make_graph(self.nodes, name, self.inputs, self.outputs, list(self.inits.values()))
         m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid(MS, 1)],
                               producer_name="needled-export")
         m.ir_version = ir
@@ -587,6 +601,25 @@ def build_decoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
     hf, _ = b.skip_sln(resid, prev, w.norm("decoder/ZCRMSNorm_0/scale"))  # type: ignore[arg-type]
     _output_logits(b, w, hf)
     b.add_output("logits", TensorProto.FLOAT, [1, "n", c.vocab_size])
+    if opts.top_k:
+        # I/O 3: what greedy decoding needs instead of the whole row (onnxruntime-node copies every output it
+        # hands back into a new JS buffer: 4 * vocab_size bytes per token). `logits` stays an output for the rare
+        # step where none of the K is allowed; a run that does not ask for it does not copy it out.
+        k = min(opts.top_k, c.vocab_size)
+        vals, idx = b.op("TopK", ["logits", b.i64([k], "top_k")], n_out=2, axis=-1, largest=1, sorted=1,
+                         outputs=["top_logits", b.fresh("top_idx")])
+        b.op("Cast", [idx], to=TensorProto.INT32, outputs=["top_ids"])
+        # log-sum-exp = the top logit minus its log-softmax: onnxruntime's LogSoftmax is vectorised (MLAS) and
+        # costs ~1 us for 8192 logits where ReduceLogSumExp took ~26 us (scalar exp); at the row's maximum
+        # LogSoftmax computes 0 - log(sum(exp(x - max))), so this is max + log(sum) as ReduceLogSumExp's is.
+        # Any NaN or +Inf logit makes it NaN, which tells the runtime to use the whole row instead.
+        first = [b.i64([0], "i64_0"), b.i64([1], "i64_1"), b.i64([-1], "axes_last")]
+        top0 = b.op("Slice", [vals, *first])                                            # [1, n, 1]
+        at0 = b.op("GatherElements", [b.op("LogSoftmax", ["logits"], axis=-1), b.op("Slice", [idx, *first])], axis=-1)
+        b.op("Reshape", [b.op("Sub", [top0, at0]), b.i64([1, -1])], outputs=["logsumexp"])
+        b.add_output("top_logits", TensorProto.FLOAT, [1, "n", k])
+        b.add_output("top_ids", TensorProto.INT32, [1, "n", k])
+        b.add_output("logsumexp", TensorProto.FLOAT, [1, "n"])
     if rows:
         # every layer's new (normed, rotated) k and v rows side by side: [1, n, D * 2 * kvd], order k_0 v_0 k_1 ..
         b.op("Concat", new_rows, axis=-1, outputs=["new_self_kv"])

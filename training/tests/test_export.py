@@ -43,11 +43,16 @@ def test_int8_26m_model_directory_is_small_and_shares_the_embedding(tmp_path):
     assert {"MatMulNBits", "Attention", "RotaryEmbedding", "SkipSimplifiedLayerNormalization"} <= ops
     assert "GroupQueryAttention" not in ops
     assert "MatMul" in ops  # cross-attention against the encoder's K/V
-    assert {o.name for o in dec.graph.output} == {"logits", "new_self_kv"}
+    # decoder I/O 3 (the default): the 64 best logits per token and the log-sum-exp besides the whole row
+    assert {o.name for o in dec.graph.output} == {"logits", "new_self_kv", "top_logits", "top_ids", "logsumexp"}
+    assert {"TopK", "LogSoftmax"} <= ops
+    top = next(o for o in dec.graph.output if o.name == "top_ids")
+    assert top.type.tensor_type.elem_type == onnx.TensorProto.INT32
+    assert [d.dim_value or d.dim_param for d in top.type.tensor_type.shape.dim] == [1, "n", 64]
     assert [i.name for i in dec.graph.input if i.name.startswith("past_self_")][:2] == ["past_self_k_0", "past_self_v_0"]
     assert next(o.version for o in dec.opset_import if o.domain == "") == 23
     assert next(o.version for o in enc.opset_import if o.domain == "") == 17
-    assert cfg["graph"]["io"] == 2 and cfg["graph"]["cross_k_layout"] == "bnhs"
+    assert cfg["graph"]["io"] == 3 and cfg["graph"]["top_k"] == 64 and cfg["graph"]["cross_k_layout"] == "bnhs"
     nbits = [n for n in dec.graph.node if n.op_type == "MatMulNBits"]
     assert len(nbits) == 8 * 4 + 1  # qkv, self out, cross q, cross out per layer + the output projection
     attrs = {a.name: a.i for a in nbits[0].attribute}
@@ -69,6 +74,22 @@ def test_decoder_io_1_is_still_written_on_request(tmp_path):
     # GroupQueryAttention hands back the whole present cache: it cannot write cache rows
     assert export_main(["--random", "--shape", "tiny", "--quant", "int8", "--out", str(tmp_path / "x"),
                         "--dec-attention", "gqa"]) == 2
+
+
+def test_decoder_io_2_on_request_and_top_k_checks(tmp_path):
+    out = tmp_path / "m"
+    assert export_main(["--random", "--shape", "tiny", "--quant", "fp32", "--out", str(out), "--top-k", "0"]) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["graph"]["io"] == 2 and "top_k" not in cfg["graph"]
+    assert {o.name for o in load(out, "decoder.onnx").graph.output} == {"logits", "new_self_kv"}
+    # K above the vocabulary is the whole vocabulary (tiny: 256)
+    assert export_main(["--random", "--shape", "tiny", "--quant", "fp32", "--out", str(out), "--top-k", "1000"]) == 0
+    assert json.loads((out / "config.json").read_text())["graph"]["top_k"] == 256
+    # I/O 1 has no top-K outputs; --dec-cache present without --top-k is I/O 1
+    assert export_main(["--random", "--shape", "tiny", "--quant", "fp32", "--out", str(tmp_path / "x"),
+                        "--dec-cache", "present", "--top-k", "8"]) == 2
+    assert export_main(["--random", "--shape", "tiny", "--quant", "fp32", "--out", str(tmp_path / "x"),
+                        "--top-k", "-1"]) == 2
 
 
 def test_fp32_without_external_data_keeps_weights_inside(tmp_path):

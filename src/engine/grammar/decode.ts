@@ -2,7 +2,72 @@
 // decoder and hands back logits. Budget rule: the decoder has `maxPositions` positions (Needle: 512); when the
 // answer can no longer be completed within them the result is `[]` (no call), never a truncated call.
 
-import type { GrammarState, TokenGrammar } from "./grammar.js";
+import type { GrammarState, PickResult, TokenGrammar } from "./grammar.js";
+
+/**
+ * A decoder step's scores for the next token when the runtime hands back only its K best logits (decoder I/O 3,
+ * models/FORMAT.md) instead of the whole row.
+ */
+export interface TopKScores {
+  /** token ids of the K highest logits (any order of equal logits; highest first is cheapest) */
+  readonly ids: ArrayLike<number>;
+  /** their logits */
+  readonly values: ArrayLike<number>;
+  /** log(sum(exp(logits))) over the whole row; not finite when the row has NaN or infinite logits */
+  readonly logSumExp: number;
+  /** the whole row of logits, for the rare step where the K cannot decide (may re-run the decoder step) */
+  full(): Promise<Float32Array>;
+}
+
+/** What a decoder step hands to the loop: the whole row of logits, or its top K (TopKScores). */
+export type StepScores = Float32Array | TopKScores;
+
+/**
+ * The pick `grammar.pickGreedy(state, row)` makes, from the row's top K alone, or null when they cannot decide
+ * it: the allowed candidate with the highest logit (ties: the lower id), provided its logit is above the
+ * smallest of the K (every token outside the K is at or below that, so none can beat or tie it). Null also when
+ * logSumExp is not finite (NaN or infinite logits: pickGreedy's NaN rules need the whole row).
+ */
+export function pickFromTopK(grammar: TokenGrammar, state: GrammarState, top: Omit<TopKScores, "full">): PickResult | null {
+  if (grammar.canEnd(state)) return { token: grammar.vocab.eosId, state }; // as pickGreedy: eos is all that is left
+  if (!Number.isFinite(top.logSumExp)) return null;
+  const K = Math.min(top.ids.length, top.values.length);
+  let floor = Infinity;
+  for (let j = 0; j < K; j++) {
+    const v = top.values[j]!;
+    if (Number.isNaN(v)) return null;
+    if (v < floor) floor = v;
+  }
+  const order = byLogit(top, K);
+  for (let r = 0; r < K; r++) {
+    const j = order[r]!;
+    if (!(top.values[j]! > floor)) return null;
+    const id = top.ids[j]!;
+    if (!(id >= 0 && id < grammar.vocab.size)) continue;
+    const next = grammar.advance(state, id); // null for eos, which is allowed only when canEnd (handled above)
+    if (next) return { token: id, state: next };
+  }
+  return null;
+}
+
+/** Positions 0..K-1 of `top` in (logit desc, id asc) order (insertion sort: the runtime's order is nearly it). */
+function byLogit(top: Omit<TopKScores, "full">, K: number): Int32Array {
+  const order = new Int32Array(K);
+  for (let j = 0; j < K; j++) {
+    const v = top.values[j]!;
+    const id = top.ids[j]!;
+    let i = j;
+    while (i > 0) {
+      const o = order[i - 1]!;
+      const ov = top.values[o]!;
+      if (ov > v || (ov === v && top.ids[o]! < id)) break;
+      order[i] = o;
+      i--;
+    }
+    order[i] = j;
+  }
+  return order;
+}
 
 export interface DecodeOptions {
   /** decoder positions available in all (Needle: 512) */
@@ -14,11 +79,12 @@ export interface DecodeOptions {
   /** every string value must be a span of this text (TokenGrammar.startState); undefined: free strings */
   spanText?: string;
   /**
-   * Called for every token taken from the logits (not for jump-forward tokens), eos included, with the logits
-   * it was picked from. `forced` is true when the grammar allowed nothing else (eos after a complete answer).
+   * Called for every token taken from the logits (not for jump-forward tokens), eos included, with the scores
+   * it was picked from: the whole row, or top-K scores that hold the token (the whole row when they could not
+   * decide). `forced` is true when the grammar allowed nothing else (eos after a complete answer).
    * The engine's confidence is computed from these (src/engine/confidence.ts).
    */
-  onPick?: (token: number, logits: Float32Array, forced: boolean) => void;
+  onPick?: (token: number, logits: StepScores, forced: boolean) => void;
 }
 
 export type DecodeStatus =
@@ -41,16 +107,19 @@ export interface DecodeResult {
   decoderCalls: number;
   /** tokens that came from jump-forward */
   forcedTokenCount: number;
+  /** picks for which top-K scores could not decide, so the whole row was fetched (TopKScores.full) */
+  fullRowFetches: number;
 }
 
 /**
- * Greedy decoding under the grammar. `firstLogits` are the logits after the prefix; `feed(ids)` runs the
- * decoder on the next ids (one call, any count) and returns the logits after the last of them.
+ * Greedy decoding under the grammar. `firstLogits` are the scores after the prefix; `feed(ids)` runs the
+ * decoder on the next ids (one call, any count) and returns the scores after the last of them: the whole row of
+ * logits, or its top K (TopKScores), which give the same picks (pickFromTopK, else the whole row).
  */
 export async function decodeConstrained(
   grammar: TokenGrammar,
-  firstLogits: Float32Array,
-  feed: (ids: readonly number[]) => Promise<Float32Array> | Float32Array,
+  firstLogits: StepScores,
+  feed: (ids: readonly number[]) => Promise<StepScores> | StepScores,
   options: DecodeOptions,
 ): Promise<DecodeResult> {
   const maxPositions = options.maxPositions ?? 512;
@@ -61,6 +130,7 @@ export async function decodeConstrained(
   const tokens: number[] = [];
   let decoderCalls = 0;
   let forcedTokenCount = 0;
+  let fullRowFetches = 0;
   const result = (status: DecodeStatus): DecodeResult => {
     const text = textOf(grammar, tokens);
     let calls: DecodeResult["calls"] = [];
@@ -71,7 +141,7 @@ export async function decodeConstrained(
         status = "dead";
       }
     }
-    return { calls, status, tokens, text, decoderCalls, forcedTokenCount };
+    return { calls, status, tokens, text, decoderCalls, forcedTokenCount, fullRowFetches };
   };
 
   for (;;) {
@@ -92,7 +162,16 @@ export async function decodeConstrained(
       }
     }
     const onlyEos = grammar.canEnd(state);
-    const pick = grammar.pickGreedy(state, logits);
+    let pick: PickResult | null;
+    if (logits instanceof Float32Array) pick = grammar.pickGreedy(state, logits);
+    else {
+      pick = pickFromTopK(grammar, state, logits);
+      if (pick === null) {
+        logits = await logits.full();
+        fullRowFetches++;
+        pick = grammar.pickGreedy(state, logits);
+      }
+    }
     if (pick === null) return result("dead");
     options.onPick?.(pick.token, logits, onlyEos);
     if (pick.token === eos) return result("eos");
