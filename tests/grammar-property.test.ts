@@ -225,13 +225,16 @@ describe("grammar properties (tokens, random logits)", () => {
   });
 
   it("the budget rule returns [] instead of a truncated call", async () => {
-    const g = compileGrammar([{ name: "note", schema: { type: "object", properties: { text: { type: "string", minLength: 300 } }, required: ["text"] } }], vocab);
+    const note = (minLength: number) =>
+      compileGrammar([{ name: "note", schema: { type: "object", properties: { text: { type: "string", minLength } }, required: ["text"] } }], vocab);
     const r = rng(5);
     const bias = closingBias(r, pieces, 0);
-    const res = await randomDecode(g, r, bias, encode);
-    // 300 characters do not fit: the loop gives up early with [] (byte tokens are 1 char each at worst)
+    // 20,000 characters cannot fit in 510 tokens of at most maxPieceBytes each: [] at once, not a truncated call
+    expect(20_000 / vocab.maxPieceBytes).toBeGreaterThan(512);
+    const res = await randomDecode(note(20_000), r, bias, encode);
     expect(res.calls).toEqual([]);
-    expect(["budget", "eos"]).toContain(res.status);
+    expect(res.status).toBe("budget");
+    const g = note(300);
     const s = g.grammar.advanceBytes(g.startState(), enc.encode('[{"name":"note","arguments":{"text":"'))!;
     expect(g.shouldStop(s, 3)).toBe(true);
     expect(g.shouldStop(s, 400)).toBe(false);

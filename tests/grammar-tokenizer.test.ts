@@ -83,7 +83,7 @@ describe("grammar with the real tokenizer", () => {
     }
   });
 
-  it("jump-forward: forced text tokenized with encodeNoDummyPrefix, all but the last token, state consistent", () => {
+  it("jump-forward: forced text tokenized with encodeNoDummyPrefix, all but a tail of 1-4 tokens, state consistent", () => {
     const enc = new TextEncoder();
     const cases = ["[{", '[{"name":"set_ti', '[{"name":"stop_', '[{"name":"navigate","arguments":{"destination":"x","mode":"c'];
     for (const prefix of cases) {
@@ -93,11 +93,25 @@ describe("grammar with the real tokenizer", () => {
       const f = g.forcedTokens(s, (t) => tok.encodeNoDummyPrefix(t));
       expect(forcedText.startsWith(text(f.ids)), prefix).toBe(true);
       const all = tok.encodeNoDummyPrefix(forcedText);
-      expect(f.ids).toEqual(all.slice(0, -1));
+      expect(f.ids).toEqual(all.slice(0, f.ids.length));
+      expect(all.length - f.ids.length, prefix).toBeGreaterThanOrEqual(1);
+      expect(all.length - f.ids.length, prefix).toBeLessThanOrEqual(4);
       // the state after the fed ids accepts the rest of the forced text
       const rest = enc.encode(forcedText.slice(text(f.ids).length));
       expect(g.grammar.advanceBytes(f.state, rest), prefix).not.toBeNull();
     }
+  });
+
+  it("jump-forward leaves the model a tail that can merge with what follows (`\":{}}]` is one piece)", () => {
+    const enc = new TextEncoder();
+    const s = g.grammar.advanceBytes(g.startState(), enc.encode('[{"name":"stop_'))!;
+    const f = g.forcedTokens(s, (t) => tok.encodeNoDummyPrefix(t));
+    const fed = text(f.ids);
+    expect(fed.startsWith("navigation")).toBe(true);
+    // not `...":{` followed by a forced `}}` that the model never saw split from `]`
+    expect(fed.endsWith('":{')).toBe(false);
+    const closing = tok.encodeNoDummyPrefix('"arguments":{}}]');
+    expect(closing.length).toBeLessThan(4);
   });
 
   it("teacher-forced decoding with jump-forward reproduces each valid answer exactly", async () => {

@@ -133,6 +133,6 @@ describe("greedy picks from top-K scores (decoder I/O 3)", () => {
     }
     expect(picks).toBeGreaterThan(2000);
     expect(fetches).toBeGreaterThan(0);
-    expect(fetches).toBeLessThan(picks / 2);
+    expect(fetches).toBeLessThan(picks);
   });
 });

@@ -109,6 +109,9 @@ function utf8Cut(bytes: Uint8Array): number {
   return i + len <= bytes.length ? bytes.length : i;
 }
 
+/** Jump-forward leaves at most this many forced tokens for the model to write (see forcedTokens). */
+const MAX_TAIL_TOKENS = 4;
+
 /** The grammar over token ids of one vocabulary. */
 export class TokenGrammar {
   constructor(
@@ -241,8 +244,9 @@ export class TokenGrammar {
 
   /**
    * Jump-forward: tokenizes the forced bytes with `encode` (the tokenizer's encodeNoDummyPrefix) and returns
-   * all its tokens but the last, to be fed in one decoder call, with the state after them. The last token is
-   * left to the model so that the boundary with what follows stays the model's own. Tokens the grammar does not
+   * all its tokens but the tail, to be fed in one decoder call, with the state after them. The tail (the last
+   * token, and up to MAX_TAIL_TOKENS while the tail's bytes begin a longer token) is left to the model so that
+   * the boundary with what follows stays the model's own. Tokens the grammar does not
    * accept (a user symbol matched inside the text, say) end the run early.
    */
   forcedTokens(state: GrammarState, encode: (text: string) => readonly number[]): ForcedTokens {
@@ -256,15 +260,32 @@ export class TokenGrammar {
       return { ids: [], state, bytes: bytes.subarray(0, 0) };
     }
     const all = encode(text);
+    // The model writes the last forced token itself, and more of the tail while that tail could be the start of
+    // a longer token: the tokenizer it was trained on merges forced text with what follows (`":{}}]` is one
+    // token, so feeding `":{` and asking for `}}` shows the model a split it never saw).
+    let keep = all.length - 1;
+    while (keep > 0 && all.length - keep < MAX_TAIL_TOKENS && this.vocab.trie.extendsBeyond(this.#bytesOf(all, keep))) keep--;
     const ids: number[] = [];
     let s = state;
-    for (let i = 0; i < all.length - 1; i++) {
+    for (let i = 0; i < keep; i++) {
       const next = this.advance(s, all[i]!);
       if (next === null) break;
       ids.push(all[i]!);
       s = next;
     }
     return { ids, state: s, bytes };
+  }
+
+  /** The bytes of tokens all[from..]. */
+  #bytesOf(all: readonly number[], from: number): Uint8Array {
+    const parts = all.slice(from).map((id) => this.vocab.pieces[id] ?? new Uint8Array(0));
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
   }
 
   /**

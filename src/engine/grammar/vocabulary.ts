@@ -66,6 +66,23 @@ export class TokenTrie {
     this.tokStart[nNodes] = toks.length;
     this.tokIds = Int32Array.from(toks);
   }
+
+  /** A token of the trie starts with `bytes` and is longer: those bytes could merge with what follows. */
+  extendsBeyond(bytes: Uint8Array): boolean {
+    let n = 0;
+    for (const b of bytes) {
+      let next = -1;
+      for (let e = this.childStart[n]!; e < this.childStart[n + 1]!; e++) {
+        if (this.childByte[e] === b) {
+          next = this.childNode[e]!;
+          break;
+        }
+      }
+      if (next < 0) return false;
+      n = next;
+    }
+    return this.childStart[n + 1]! > this.childStart[n]!;
+  }
 }
 
 /** Code points of `bytes` when it is plain string content (see the header), else -1. */
