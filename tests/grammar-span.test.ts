@@ -63,6 +63,27 @@ describe("span values (byte level)", () => {
     expect(ok('say "hi" now', call("navigate", '{"destination":"say \\"hi"}'))).toBe(false);
   });
 
+  it("strings in a machine form (format, pattern) or marked x-needled-span: false stay free", () => {
+    const free = ToolGrammar.compile([{
+      name: "book",
+      schema: {
+        type: "object",
+        properties: {
+          day: { type: "string", format: "date" },
+          code: { type: "string", pattern: "^[A-Z]{3}$" },
+          lang: { type: "string", "x-needled-span": false },
+          city: { type: "string" },
+        },
+      },
+    }]);
+    const accepts = (answer: string) => {
+      const st = free.advanceBytes(free.startState("fly me to paris in french on may first"), enc.encode(answer));
+      return st !== null && free.canEnd(st);
+    };
+    expect(accepts(call("book", '{"day":"2026-05-01","code":"CDG","lang":"fr","city":"paris"}'))).toBe(true);
+    expect(accepts(call("book", '{"city":"lyon"}'))).toBe(false);
+  });
+
   it("jump-forward copies: where the text allows one continuation, it is forced", () => {
     const s = g.advanceBytes(g.startState("go to zanzibar"), enc.encode('[{"name":"navigate","arguments":{"destination":"zan'));
     expect(new TextDecoder().decode(g.forcedBytes(s!))).toBe("");

@@ -19,6 +19,8 @@ export interface StrSpec {
   readonly min: number;
   /** Infinity when unbounded */
   readonly max: number;
+  /** never a span of the utterance, even when the decode has a span text (pattern, format, x-needled-span: false) */
+  readonly free?: true;
 }
 
 export interface NumSpec {
@@ -419,7 +421,7 @@ function startBranch(br: Branch, b: number, up: GNode): GNode | null {
     case "string": {
       if (b !== QUOTE) return null;
       const src = spanSourceOf(up);
-      return src ? new SpanStrNode(br, src, null, 0, up) : new StrNode(br, 0, StrMode.Clean, 0, null, up);
+      return src && !br.free ? new SpanStrNode(br, src, null, 0, up) : new StrNode(br, 0, StrMode.Clean, 0, null, up);
     }
     case "number":
       return new NumNode(br, NumPhase.Start, false, "", null, 0, up).step(b);

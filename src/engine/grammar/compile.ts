@@ -498,7 +498,13 @@ class Compiler {
     if (types.has("string")) {
       const min = this.num(s, "minLength", path, "count") ?? 0;
       const max = this.num(s, "maxLength", path, "count") ?? Infinity;
-      if (min <= max) branches.push(min === 0 && max === Infinity ? FREE_STRING_SPEC : { kind: "string", min, max });
+      // a value in a machine form (pattern, format) or marked `"x-needled-span": false` is never held to a
+      // span of the utterance (TokenGrammar.startState's spanText)
+      const free = s["x-needled-span"] === false || has(s, "pattern") || has(s, "format");
+      if (min <= max) {
+        branches.push(free ? { kind: "string", min, max, free: true }
+          : min === 0 && max === Infinity ? FREE_STRING_SPEC : { kind: "string", min, max });
+      }
       else this.note(path, `minLength ${min} > maxLength ${max}`);
     }
     if (types.has("array")) {
