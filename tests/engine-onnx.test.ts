@@ -10,38 +10,15 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { argmax, greedyCached, greedyUncached } from "../src/engine/greedy.js";
 import { NeedleOnnxModel, type DecoderCache } from "../src/engine/onnx-model.js";
 import { EngineError } from "../src/engine/types.js";
+import { ids, maxAbsDiff, PYTHON, pythonReference as runReference } from "./helpers/onnx-reference.js";
 
-const PYTHON = "/usr/bin/python3";
 const ROOT = join(import.meta.dirname, "..");
 const TOKENIZER = join(ROOT, "tests", "fixtures", "tokenizer", "needle-8k.model");
 const hasTorch = spawnSync(PYTHON, ["-c", "import torch, onnx"], { stdio: "ignore" }).status === 0;
 
 interface RefCase { logits: number[][]; embedding: number[]; greedy: number[]; greedy_stopped: string }
 interface Ref { config: { vocab_size: number; eos_id: number }; cases: RefCase[] }
-
-function pythonReference(request: unknown): Ref {
-  const r = spawnSync(PYTHON, [join(ROOT, "training", "needle", "reference.py")], {
-    input: JSON.stringify(request), encoding: "utf8", maxBuffer: 256 << 20,
-  });
-  if (r.status !== 0) throw new Error(`reference.py failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as Ref;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-// Seeded ids in [6, V): no special tokens.
-function ids(n: number, seed: number, V: number): number[] {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return 6 + (s % (V - 6));
-  });
-}
+const pythonReference = (request: unknown): Ref => runReference<Ref>(request);
 
 const V = 256; // the "tiny" shape
 // A random model with a tied embedding repeats its last token forever, so the greedy parity tests ban ids

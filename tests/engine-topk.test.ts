@@ -17,8 +17,8 @@ import { openEngine, type NeedleEngine } from "../src/engine/index.js";
 import { NeedleOnnxModel, type DecoderCache } from "../src/engine/onnx-model.js";
 import type { ToolDeclaration } from "../src/engine/types.js";
 import { catalogue } from "./helpers/needle-models.js";
+import { ids, maxAbsDiff, PYTHON, pythonReference as runReference } from "./helpers/onnx-reference.js";
 
-const PYTHON = "/usr/bin/python3";
 const ROOT = join(import.meta.dirname, "..");
 const TOKENIZER = join(ROOT, "tests", "fixtures", "tokenizer", "needle-8k.model");
 const CHECKPOINT = join(ROOT, "training", "runs", "main", "last.pt");
@@ -26,33 +26,11 @@ const CHECKPOINT_TOKENIZER = join(ROOT, "training", "runs", "tok", "needle.model
 const hasTorch = spawnSync(PYTHON, ["-c", "import torch, onnx"], { stdio: "ignore" }).status === 0;
 
 interface Ref { cases: Array<{ logits: number[][] }> }
-
-function pythonReference(request: unknown): Ref {
-  const r = spawnSync(PYTHON, [join(ROOT, "training", "needle", "reference.py")], {
-    input: JSON.stringify(request), encoding: "utf8", maxBuffer: 256 << 20,
-  });
-  if (r.status !== 0) throw new Error(`reference.py failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as Ref;
-}
+const pythonReference = (request: unknown): Ref => runReference<Ref>(request);
 
 function exportModel(args: string[], out: string): void {
   const r = spawnSync(PYTHON, [join(ROOT, "training", "export.py"), ...args, "--out", out], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`training/export.py failed (${r.status}): ${r.stderr}`);
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-function ids(n: number, seed: number, V: number): number[] {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return 6 + (s % (V - 6));
-  });
 }
 
 /** The top-K scores agree with the whole row: each id's logit is its value, the values descend, nothing

@@ -24,12 +24,15 @@ const TOOLS = [
 
 const call = (name: string, args: string) => `[{"name":"${name}","arguments":${args}}]`;
 
+/** `answer` is a whole answer of `g` when the decode's span text is `span` (undefined: free strings). */
+function completes(g: ToolGrammar, span: string | undefined, answer: string): boolean {
+  const s = g.advanceBytes(g.startState(span), enc.encode(answer));
+  return s !== null && g.canEnd(s);
+}
+
 describe("span values (byte level)", () => {
   const g = ToolGrammar.compile(TOOLS);
-  const ok = (span: string, answer: string) => {
-    const s = g.advanceBytes(g.startState(span), enc.encode(answer));
-    return s !== null && g.canEnd(s);
-  };
+  const ok = (span: string, answer: string) => completes(g, span, answer);
   const said = "Walk me to the Train Station please";
 
   it("a span of the text, in any case, is accepted; anything else is not", () => {
@@ -39,8 +42,7 @@ describe("span values (byte level)", () => {
     expect(ok(said, call("navigate", '{"destination":"the bus station"}'))).toBe(false);
     expect(ok(said, call("navigate", '{"destination":"station the"}'))).toBe(false);
     // free strings without a span text
-    const s = g.advanceBytes(g.startState(), enc.encode(call("navigate", '{"destination":"the bus station"}')));
-    expect(s !== null && g.canEnd(s)).toBe(true);
+    expect(completes(g, undefined, call("navigate", '{"destination":"the bus station"}'))).toBe(true);
   });
 
   it("no empty value, no leading space; enum values, numbers and keys are not spans", () => {
@@ -76,10 +78,7 @@ describe("span values (byte level)", () => {
         },
       },
     }]);
-    const accepts = (answer: string) => {
-      const st = free.advanceBytes(free.startState("fly me to paris in french on may first"), enc.encode(answer));
-      return st !== null && free.canEnd(st);
-    };
+    const accepts = (answer: string) => completes(free, "fly me to paris in french on may first", answer);
     expect(accepts(call("book", '{"day":"2026-05-01","code":"CDG","lang":"fr","city":"paris"}'))).toBe(true);
     expect(accepts(call("book", '{"city":"lyon"}'))).toBe(false);
   });

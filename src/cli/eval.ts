@@ -103,7 +103,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       try {
         return await withOutputFile(predictions, (write) =>
           predictBatch(engine, readLines(evalFile), () => catalogueTools(choice.configFile, io), write, false,
-            choice.minConfidence ?? engine.minConfidence));
+            choice.minConfidence));
       } finally {
         await engine.close();
       }

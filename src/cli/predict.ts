@@ -116,7 +116,8 @@ export interface BatchSummary {
 
 /**
  * Predicts every line of a JSONL stream with one engine and hands each output line to `write`. Lines without
- * "tools" get `catalogue()` (called once, when first needed). Blank lines are skipped.
+ * "tools" get `catalogue()` (called once, when first needed). Blank lines are skipped. Calls below
+ * `minConfidence` (default: the model's floor) are withheld.
  */
 export async function predictBatch(
   engine: NeedleEngine,
@@ -124,9 +125,10 @@ export async function predictBatch(
   catalogue: () => Promise<ToolDeclaration[]>,
   write: (line: string) => void | Promise<void>,
   verbose = false,
-  minConfidence = engine.minConfidence,
+  minConfidence?: number,
 ): Promise<BatchSummary> {
   const t0 = performance.now();
+  const floor = minConfidence ?? engine.minConfidence;
   let installed: ToolDeclaration[] | undefined;
   const summary: BatchSummary = { lines: 0, failed: 0, ms: [], seconds: 0 };
   let lineNo = 0;
@@ -149,7 +151,7 @@ export async function predictBatch(
       if (item.tools === undefined || item.tools === null) tools = installed ??= await catalogue();
       else if (Array.isArray(item.tools)) tools = item.tools as ToolDeclaration[];
       else throw new EngineError(`line ${lineNo}: "tools" must be an array of tool declarations`, "BAD_TOOLS");
-      const p = abstainBelow(await engine.predictDetailed(item.query, tools), minConfidence);
+      const p = abstainBelow(await engine.predictDetailed(item.query, tools), floor);
       summary.ms.push(p.ms);
       const out = { id, calls: p.calls, confidence: round(p.confidence, 4), ms: round(p.ms, 1), ...withheld(p) };
       await write(JSON.stringify(verbose ? { ...out, toolsInPrompt: p.toolsInPrompt, details: p.details } : out));
