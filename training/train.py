@@ -123,6 +123,9 @@ def main(argv=None) -> int:
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--run", required=True, help="run directory (checkpoints, cache)")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--new-data", action="store_true",
+                    help="with --resume: --data is a different file; start it from its first batch (weights, "
+                         "optimiser and step are kept)")
     ap.add_argument("--shape", default=json.dumps(DEFAULT_SHAPE), help="JSON of NeedleConfig fields")
     ap.add_argument("--hours", type=float, default=4.0, help="wall-time budget (the schedule is sized from it)")
     ap.add_argument("--total-steps", type=int, default=0, help="planned steps (0: estimate from --hours)")
@@ -191,6 +194,8 @@ def main(argv=None) -> int:
         elapsed_before = state.get("elapsed", 0.0)
         if not total_steps:
             total_steps = state.get("total_steps", 0)
+        if args.new_data:
+            epoch, pos = 0, 0
         log(f"resumed at step {step} (epoch {epoch}, batch {pos}, {elapsed_before / 3600:.2f} h trained)")
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
     if state is not None and state.get("ema"):

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import novel as N
 from .generate import Builder
 
 
@@ -19,7 +20,11 @@ def main(argv=None) -> int:
                     help="a declarations file (tools.json) whose `examples` become extra training data")
     ap.add_argument("--eval-format", action="store_true",
                     help="write catalogue-only items in the eval format ({id, query, expected}) for pipeline checks")
+    ap.add_argument("--novel", type=float, default=0.3,
+                    help="share of catalogue names, places and reminder texts made of general words the vocabularies "
+                         "lack, so that the model learns to copy them (0: the vocabularies only, as for train5)")
     args = ap.parse_args(argv)
+    N.rate = args.novel
     b = Builder(args.seed, args.plugin)
     if args.eval_format:
         return write_eval(b, args)

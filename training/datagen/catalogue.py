@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import Callable
 
-from . import spoken, vocab as V
+from . import novel as N, spoken, vocab as V
 
 Gen = Callable[[random.Random], tuple[str, object]]
 
@@ -588,3 +588,15 @@ _tool("activate_scene", {"s": ("scene", g_scene)}, templates=[
     "(switch|go|change) to {s} mode", "(enable|activate|start|turn on) {s} mode", "(set|put|change) the (mood|lights|house) to {s}",
     "put on the {s} scene", "(activate|recall|set) scene {s}", "(set|switch) the lighting scene to {s}",
 ])
+
+# --------------------------------------------------------------------------- novel values (see novel.py)
+
+_NOVEL: dict[Callable, Callable[[random.Random], str]] = {
+    g_device: N.device, _target_light: N.device, g_light_target: N.device, g_thermostat: N.device,
+    g_room: N.room, g_cover: N.named(V.COVERS[:20]), g_lock: N.named(["door", "gate", "lock", "door lock"]),
+    g_scene: N.scene, g_task: N.task, g_place: N.place, g_timer_name: N.short_name, g_alarm_name: N.short_name,
+}
+for _spec in TOOLS.values():
+    for _slot, (_arg, _gen) in list(_spec["slots"].items()):
+        if _gen in _NOVEL:
+            _spec["slots"][_slot] = (_arg, N.mixed(_gen, _NOVEL[_gen]))
