@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { EngineError } from "../src/engine/types.js";
 import { ToolGrammar } from "../src/engine/grammar/index.js";
+import { normalizeParameters } from "../src/engine/tool-schema.js";
 import { accepts, argsGrammar, valueGrammar } from "./grammar-helpers.js";
 
 function compileError(tools: unknown, options = {}): EngineError {
@@ -27,6 +28,20 @@ describe("grammar: odd schemas that compile", () => {
       $comment: "hi",
     });
     expect(a.ok('{"s":"not an email"}')).toBe(true);
+  });
+
+  it("local $refs constrain like the schema they point at (resolved by tool-schema.ts)", () => {
+    const { schema } = normalizeParameters({
+      type: "object",
+      $defs: { colour: { type: "string", enum: ["red", "blue"] }, pct: { type: "integer", minimum: 0, maximum: 100 } },
+      properties: { colour: { $ref: "#/$defs/colour" }, brightness: { $ref: "#/$defs/pct" } },
+      required: ["colour"],
+    }, "t");
+    const a = argsGrammar(schema);
+    expect(a.ok('{"colour":"red","brightness":40}')).toBe(true);
+    expect(a.ok('{"colour":"green"}')).toBe(false);
+    expect(a.ok('{"colour":"blue","brightness":140}')).toBe(false);
+    expect(a.ok('{"brightness":40}')).toBe(false);
   });
 
   it("a missing type means any value (with the per-type keywords still applied)", () => {

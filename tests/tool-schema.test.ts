@@ -309,3 +309,62 @@ describe("parseToolsJson", () => {
     badTools(() => parseToolsJson(`[${" ".repeat(TOOL_LIMITS.maxBytes * 4)}]`), /too large/);
   });
 });
+
+describe("local $ref", () => {
+  const colour = { type: "string", enum: ["red", "green", "blue"] };
+
+  test("a $ref into $defs is replaced by its schema, sibling keywords win, $defs is dropped", () => {
+    const { schema } = normalizeParameters(
+      {
+        type: "object",
+        $defs: { colour, room: { type: "string", description: "a room" } },
+        properties: {
+          colour: { $ref: "#/$defs/colour" },
+          room: { $ref: "#/$defs/room", description: "where" },
+          rooms: { type: "array", items: { $ref: "#/$defs/room" } },
+        },
+        required: ["colour"],
+      },
+      "paint",
+    );
+    expect(schema.properties.colour).toEqual(colour);
+    expect(schema.properties.room).toEqual({ type: "string", description: "where" });
+    expect(schema.properties.rooms).toEqual({ type: "array", items: { type: "string", description: "a room" } });
+    expect(schema.$defs).toBeUndefined();
+    const validate = compile(schema);
+    expect(validate({ colour: "red", rooms: ["hall"] })).toBe(true);
+    expect(validate({ colour: "purple" })).toBe(false);
+  });
+
+  test("definitions (draft 7), escaped pointers and refs in the flat form resolve too", () => {
+    const { schema } = normalizeParameters(
+      { properties: { a: { $ref: "#/definitions/x~1y" } }, definitions: { "x/y": { type: "integer", minimum: 1 } } },
+      "t",
+    );
+    expect(schema.properties.a).toEqual({ type: "integer", minimum: 1 });
+    const flat = normalizeParameters({ n: { $ref: "#/m" }, m: { type: "number" } }, "t").schema;
+    expect(flat.properties.n).toEqual({ type: "number" });
+  });
+
+  test("a recursive type becomes any value where it comes back to itself", () => {
+    const { schema } = normalizeParameters(
+      {
+        type: "object",
+        $defs: { node: { type: "object", properties: { name: { type: "string" }, child: { $ref: "#/$defs/node" } } } },
+        properties: { tree: { $ref: "#/$defs/node" } },
+      },
+      "tree",
+    );
+    const tree = schema.properties.tree as { type: string; properties: Record<string, object> };
+    expect(tree.type).toBe("object");
+    expect(tree.properties.name).toEqual({ type: "string" });
+    expect(tree.properties.child).toEqual({});
+  });
+
+  test("a $ref that is not local or points nowhere is a clear BAD_TOOLS error", () => {
+    badTools(() => normalizeParameters({ type: "object", properties: { a: { $ref: "other.json#/x" } } }, "t"),
+      /tool "t": parameter "a" has "\$ref": "other.json#\/x", which is not local/);
+    badTools(() => normalizeParameters({ type: "object", properties: { a: { $ref: "#/$defs/nope" } } }, "t"),
+      /parameter "a" has "\$ref": "#\/\$defs\/nope", which points to no schema/);
+  });
+});

@@ -13,6 +13,11 @@
 //   - an `enum` containing null adds "null" to the type; a `default` that does not fit the type is dropped;
 //   - a schema with `properties` but no `type` gets type "object";
 //   - numbers read losslessly from a file become JS numbers;
+//   - local references ("$ref": "#/$defs/colour", any JSON pointer into the parameters) are replaced by the
+//     schema they point at (sibling keywords win); the parameters' $defs / definitions are then dropped. A
+//     reference back into a schema it is already inside (a recursive type) becomes "any value" at that point,
+//     because a grammar needs a finite shape. A $ref that is not local ("other.json#/x") or points nowhere is
+//     a BAD_TOOLS error;
 //   - keywords the engine does not know are kept as they are and ignored (validators must not be strict).
 // Anything else malformed (unknown type name, non-object schemas, `properties` not an object, ...) is an
 // EngineError BAD_TOOLS naming the tool and the place.
@@ -110,6 +115,11 @@ function kindOf(v: unknown): string {
 }
 
 class SchemaContext {
+  /** The whole parameters object, for resolving local $refs. */
+  root: unknown = undefined;
+  /** The $refs being expanded right now (a recursive type comes back to one of them). */
+  readonly expanding: string[] = [];
+
   constructor(readonly tool: string) {}
 
   /** `path` is where in the parameters the problem is: "" for parameters itself, "a.b[]" for nested ones. */
@@ -152,11 +162,39 @@ function normalizeType(raw: unknown, ctx: SchemaContext, where: string): string 
 
 const NUMERIC_KEYWORDS = ["minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "multipleOf"];
 
+/** The value a local JSON pointer ("#/$defs/a~1b") names inside `root`, or undefined. */
+function resolvePointer(root: unknown, ref: string): unknown {
+  if (ref === "#") return root;
+  if (!ref.startsWith("#/")) return undefined;
+  let node = root;
+  for (const raw of ref.slice(2).split("/")) {
+    const key = decodeURIComponent(raw).replace(/~1/g, "/").replace(/~0/g, "~");
+    if (Array.isArray(node) && /^\d+$/.test(key)) node = node[Number(key)];
+    else if (isPlainObject(node) && Object.hasOwn(node, key)) node = node[key];
+    else return undefined;
+  }
+  return node;
+}
+
 /** Canonical form of one schema (plain JSON values in, plain JSON values out). */
 function normalizeSchema(raw: unknown, ctx: SchemaContext, where: string, depth: number): JsonSchema {
   // `where` is the path of this schema inside the tool's parameters (see SchemaContext.fail).
   if (!isPlainObject(raw)) ctx.fail(where, `must be a schema object, not ${kindOf(raw)}`);
   if (depth > TOOL_LIMITS.maxDepth) ctx.fail(where, `is nested deeper than ${TOOL_LIMITS.maxDepth} levels`);
+  if (typeof raw.$ref === "string") {
+    const ref = raw.$ref;
+    const { $ref: _ref, ...siblings } = raw;
+    if (ctx.expanding.includes(ref)) return normalizeSchema(siblings, ctx, where, depth + 1); // recursive: any value
+    if (!ref.startsWith("#")) ctx.fail(where, `has "$ref": "${ref}", which is not local (only "#/..." references are resolved)`);
+    const target = resolvePointer(ctx.root, ref);
+    if (!isPlainObject(target)) ctx.fail(where, `has "$ref": "${ref}", which points to no schema in the parameters`);
+    ctx.expanding.push(ref);
+    try {
+      return normalizeSchema({ ...target, ...siblings }, ctx, where, depth + 1);
+    } finally {
+      ctx.expanding.pop();
+    }
+  }
   const out: JsonSchema = {};
   for (const key of Object.keys(raw)) {
     if (key === "__proto__") continue;
@@ -286,10 +324,14 @@ export function normalizeParameters(parameters: unknown, toolName: string): { sc
       if (k === "required" && list) continue;
       Object.defineProperty(rawProps, k, { value: plain[k], enumerable: true, writable: true, configurable: true });
     }
+    ctx.root = plain;
     const { properties, required } = normalizeProperties(rawProps, list, ctx, "", 0);
     return { schema: { type: "object", properties, required }, form };
   }
+  ctx.root = plain;
   const schema = normalizeSchema(plain, ctx, "", 0);
+  delete schema.$defs; // every $ref is resolved by now
+  delete schema.definitions;
   if (schema.type !== undefined && schema.type !== "object") {
     ctx.fail("", `must describe an object, not type ${JSON.stringify(schema.type)}`);
   }
