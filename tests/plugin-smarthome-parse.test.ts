@@ -194,3 +194,19 @@ describe("Home Assistant discovery", () => {
     ]);
   });
 });
+
+describe("plugin config", () => {
+  it("a malformed number names the key and keeps the default; good values are used", async () => {
+    const { readConfig } = await import("../tools/smarthome/service.js");
+    const bad = readConfig({ answerTimeoutMs: -5, maxTemperature: "hot" });
+    expect(bad.config.answerTimeoutMs).toBe(2500);
+    expect(bad.config.maxTemperature).toBe(30);
+    expect(bad.problems).toEqual([
+      "plugins.smarthome.answerTimeoutMs must be a positive number, not -5 (using 2500)",
+      'plugins.smarthome.maxTemperature must be a number, not "hot" (using 30)',
+    ]);
+    const good = readConfig({ answerTimeoutMs: 4000 });
+    expect(good.config.answerTimeoutMs).toBe(4000);
+    expect(good.problems).toEqual([]);
+  });
+});

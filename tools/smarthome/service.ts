@@ -39,14 +39,20 @@ export function readConfig(raw: Readonly<Record<string, unknown>>): { config: Sm
   }
   const { devices, problems: deviceProblems } = parseConfigDevices(raw.devices);
   problems.push(...deviceProblems);
-  const num = (key: string, dflt: number) => (typeof raw[key] === "number" && Number.isFinite(raw[key]) ? (raw[key] as number) : dflt);
+  const num = (key: string, dflt: number, positive = false): number => {
+    const v = raw[key];
+    if (v === undefined) return dflt;
+    if (typeof v === "number" && Number.isFinite(v) && (!positive || v > 0)) return v;
+    problems.push(`plugins.smarthome.${key} must be a ${positive ? "positive " : ""}number, not ${JSON.stringify(v)} (using ${dflt})`);
+    return dflt;
+  };
   return {
     config: {
       base: text("base", "zigbee2mqtt"),
       discoveryPrefix: text("discoveryPrefix", "homeassistant"),
       areas,
       devices,
-      answerTimeoutMs: num("answerTimeoutMs", 2500),
+      answerTimeoutMs: num("answerTimeoutMs", 2500, true),
       minTemperature: num("minTemperature", 5),
       maxTemperature: num("maxTemperature", 30),
     },
