@@ -57,6 +57,28 @@ describe("checkPlugin", () => {
     expect(problems(value).join("\n")).toMatch(reason);
   });
 
+  it("rejects a schema ajv takes but the engine cannot (it would fail every prediction otherwise)", () => {
+    let deep: Record<string, unknown> = { type: "string" };
+    for (let i = 0; i < 40; i++) deep = { type: "object", properties: { x: deep } };
+    expect(() => argumentAjv().compile(deep)).not.toThrow();
+    const p = problems(plugin({ tools: [tool({ parameters: deep })] }));
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^tool "do_thing": parameters cannot be read as JSON: parameters(\.properties\.x)+: nested deeper than 64 levels$/);
+  });
+
+  it("accepts local $refs (the engine resolves them; ajv validates with them)", () => {
+    const checked = checkPlugin(plugin({
+      tools: [tool({
+        parameters: {
+          type: "object", $defs: { mode: { type: "string", enum: ["eco", "boost"] } },
+          properties: { mode: { $ref: "#/$defs/mode" } }, required: ["mode"],
+        },
+      })],
+    }));
+    expect(checked.tools[0]!.validate({ mode: "eco" })).toBe(true);
+    expect(checked.tools[0]!.validate({ mode: "turbo" })).toBe(false);
+  });
+
   it("lists every problem of a plugin at once", () => {
     const p = problems(plugin({ name: "", tools: [tool({ name: "a-b" }), tool({ name: "ok", handler: null })] }));
     expect(p).toHaveLength(3);

@@ -1,6 +1,8 @@
 // Load-time checks of a plugin's declaration. A plugin that fails any of them is reported with every
 // reason found and skipped; nothing of it is registered.
 import { Ajv, type ValidateFunction } from "ajv";
+import { normalizeParameters } from "../engine/tool-schema.js";
+import { EngineError } from "../engine/types.js";
 import type { PluginDefinition, ToolDefinition } from "./api.js";
 
 export const TOOL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -100,6 +102,14 @@ function checkTool(value: unknown, index: number, ajv: Ajv, problems: string[]):
       validate = ajv.compile(params);
     } catch (err) {
       problems.push(`${label}: parameters is not a valid JSON Schema: ${(err as Error).message}`);
+    }
+    // The engine reads every declaration on each request: what it cannot take must stop this plugin here,
+    // not every prediction later.
+    try {
+      normalizeParameters(params, typeof t.name === "string" ? t.name : `tools[${index}]`);
+    } catch (err) {
+      if (!(err instanceof EngineError)) throw err;
+      if (validate) problems.push(`${label}: ${err.message.replace(/^tool "[^"]*": /, "")}`);
     }
   }
   if (problems.length > before || !validate) return undefined;
