@@ -89,7 +89,7 @@ def named(nouns: list[str]) -> Callable[[random.Random], str]:
 
 
 def room(rng: random.Random) -> str:
-    s = phrase(rng) + rng.choice(["", "", "", " room", " area", " corner"])
+    s = phrase(rng) + rng.choice(["", "", "", " room", " area"])
     return _cased(s, rng)
 
 
