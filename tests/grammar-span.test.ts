@@ -24,6 +24,20 @@ const TOOLS = [
 
 const call = (name: string, args: string) => `[{"name":"${name}","arguments":${args}}]`;
 
+/** `value` occurs in `text` (case-insensitive) with no letter or digit joined to either end. */
+function wholeWords(text: string, value: string): boolean {
+  const t = text.toLowerCase();
+  const v = value.toLowerCase();
+  const word = /[\p{L}\p{N}]/u;
+  for (let i = t.indexOf(v); i >= 0; i = t.indexOf(v, i + 1)) {
+    const j = i + v.length;
+    const startOk = i === 0 || !(word.test(t[i - 1]!) && word.test(t[i]!));
+    const endOk = j === t.length || !(word.test(t[j - 1]!) && word.test(t[j]!));
+    if (startOk && endOk) return true;
+  }
+  return false;
+}
+
 /** `answer` is a whole answer of `g` when the decode's span text is `span` (undefined: free strings). */
 function completes(g: ToolGrammar, span: string | undefined, answer: string): boolean {
   const s = g.advanceBytes(g.startState(span), enc.encode(answer));
@@ -59,7 +73,8 @@ describe("span values (byte level)", () => {
     expect(ok(said, call("note", '{"text":"trai"}'))).toBe(false);
     const french = "allume la lumière du salon";
     expect(ok(french, call("navigate", '{"destination":"lumière"}'))).toBe(true);
-    expect(ok(french, call("note", '{"text":"ère"}'))).toBe(true);
+    expect(ok(french, call("note", '{"text":"du"}'))).toBe(true);
+    expect(ok(french, call("note", '{"text":"ère"}'))).toBe(false); // inside a word
     const cut = [...enc.encode(call("navigate", '{"destination":"lumi')), 0xc3, 0x22];
     expect(g.advanceBytes(g.startState(french), Uint8Array.from(cut))).toBeNull();
     expect(ok('say "hi" now', call("navigate", '{"destination":"say \\"hi"}'))).toBe(false);
@@ -83,11 +98,25 @@ describe("span values (byte level)", () => {
     expect(accepts(call("book", '{"city":"lyon"}'))).toBe(false);
   });
 
+  it("whole words only: a value starts and ends at word boundaries (punctuation and curly apostrophes split words)", () => {
+    const typed = "Set Overhead Light to red, in Emma’s room (2nd floor)";
+    expect(ok(typed, call("navigate", '{"destination":"overhead light"}'))).toBe(true);
+    expect(ok(typed, call("navigate", '{"destination":"Light"}'))).toBe(true);
+    expect(ok(typed, call("navigate", '{"destination":"emma"}'))).toBe(true);
+    expect(ok(typed, call("navigate", '{"destination":"2nd floor)"}'))).toBe(true);
+    expect(ok(typed, call("navigate", '{"destination":"red,"}'))).toBe(true);
+    for (const part of ["verhead", "GH", "overhead l", "ligh", "emma’", "nd floor"]) {
+      expect(ok(typed, call("navigate", `{"destination":"${part}"}`)), part).toBe(part === "emma’");
+    }
+  });
+
   it("jump-forward copies: where the text allows one continuation, it is forced", () => {
     const s = g.advanceBytes(g.startState("go to zanzibar"), enc.encode('[{"name":"navigate","arguments":{"destination":"zan'));
     expect(new TextDecoder().decode(g.forcedBytes(s!))).toBe("");
-    // "zan" continues only as "zibar" (or ends, or changes case): the lower-case continuation is offered
-    expect(s!.candidates()!.sort()).toEqual([0x22, 0x5a, 0x7a].sort());
+    // "zan" continues only as "zibar" (it cannot end inside the word; it may change case)
+    expect(s!.candidates()!.sort()).toEqual([0x5a, 0x7a].sort());
+    const whole = g.advanceBytes(s!, enc.encode("zibar"));
+    expect(whole!.candidates()).toContain(0x22);
   });
 });
 
@@ -123,6 +152,7 @@ describe("span values (token level, random logits)", () => {
           strings++;
           expect(v.length).toBeGreaterThan(0);
           expect(text.toLowerCase()).toContain(v.toLowerCase());
+          expect(wholeWords(text, v), `${JSON.stringify(v)} is whole words of ${JSON.stringify(text)}`).toBe(true);
         }
       }
     }

@@ -478,21 +478,51 @@ class LitNode extends GNode {
  * said: a span of the utterance"). UTF-8 bytes with ASCII letters lower-cased: a value matches its span
  * whatever the case it is written in. A value starts at a character that is not a space.
  */
+/** Letters, digits and combining marks: the characters a word is made of. */
+const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+
+/**
+ * The text string values are copied from. A value is a run of whole words: it starts where a word (or a
+ * non-space character outside words) starts and ends where one ends, never inside a word ("Overhead Light"
+ * gives "overhead", "light", "overhead light" but not "verhead" or "GH"). Matching is case-insensitive (ASCII).
+ */
 export class SpanSource {
   readonly bytes: Uint8Array;
   /** positions where a value may start */
   readonly starts: Int32Array;
+  /** endOk[p] = 1: a value may end just before byte p (p = bytes.length: at the end of the text) */
+  private readonly endOk: Uint8Array;
 
   constructor(text: string) {
     const raw = Buffer.from(text, "utf8");
-    this.bytes = new Uint8Array(raw.length);
+    const n = raw.length;
+    this.bytes = new Uint8Array(n);
+    for (let i = 0; i < n; i++) this.bytes[i] = lowerAscii(raw[i]!);
+    const word = new Uint8Array(n); // 1: byte i belongs to a word character
+    const charStart = new Uint8Array(n + 1);
+    let at = 0;
+    for (const ch of text) {
+      const len = Buffer.byteLength(ch, "utf8");
+      charStart[at] = 1;
+      if (WORD_CHAR.test(ch)) word.fill(1, at, at + len);
+      at += len;
+    }
+    charStart[n] = 1;
+    const inWord = (p: number) => p > 0 && p < n && word[p - 1] === 1 && word[p] === 1;
     const starts: number[] = [];
-    for (let i = 0; i < raw.length; i++) {
-      const b = raw[i]!;
-      this.bytes[i] = lowerAscii(b);
-      if (b !== SPACE && b >= 0x20 && (b & 0xc0) !== 0x80) starts.push(i);
+    this.endOk = new Uint8Array(n + 1);
+    for (let p = 0; p <= n; p++) {
+      if (!charStart[p] || inWord(p)) continue;
+      this.endOk[p] = 1;
+      const b = raw[p];
+      if (b !== undefined && b !== SPACE && b >= 0x20) starts.push(p);
     }
     this.starts = Int32Array.from(starts);
+  }
+
+  /** A value may end just before byte `p`. */
+  canEndAt(p: number): boolean {
+    return this.endOk[p] === 1;
   }
 }
 
@@ -508,10 +538,11 @@ function spanSourceOf(up: GNode): SpanSource | undefined {
 }
 
 /**
- * Inside a JSON string whose value must be a span of the SpanSource (case-insensitive). `ends` are the positions
- * in the source just after each occurrence of the value so far (null before its first byte: any start). No
- * escapes (a span with a quote, backslash or control character cannot be written), no empty value, and the
- * quote closes the value only after a whole character; minLength/maxLength count characters as ajv does.
+ * Inside a JSON string whose value must be a span of the SpanSource (case-insensitive, whole words: see
+ * SpanSource). `ends` are the positions in the source just after each occurrence of the value so far (null
+ * before its first byte: any start). No escapes (a span with a quote, backslash or control character cannot be
+ * written), no empty value, and the quote closes the value only where a word ends (so after a whole
+ * character); minLength/maxLength count characters as ajv does.
  */
 export class SpanStrNode extends GNode {
   constructor(
@@ -526,8 +557,8 @@ export class SpanStrNode extends GNode {
 
   private canClose(): boolean {
     if (this.ends === null || this.count < Math.max(1, this.spec.min)) return false;
-    const p = this.ends[0]!;
-    return p >= this.src.bytes.length || (this.src.bytes[p]! & 0xc0) !== 0x80;
+    for (const p of this.ends) if (this.src.canEndAt(p)) return true;
+    return false;
   }
 
   protected compute(b: number): GNode | null {
