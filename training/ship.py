@@ -33,7 +33,8 @@ def card(a, cfg: dict, sizes: dict) -> str:
     decision = cfg.get("decision") or {}
     params = a.params or "?"
     rows = _row("`/work/shared/eval/catalogue-dev.jsonl`", a.dev) + _row("`training/heldout/heldout.jsonl`", a.heldout) + \
-        _row("generated check set (`--eval-format --seed 4242`)", a.gen)
+        _row("generated check set (`--eval-format --seed 4242`)", a.gen) + \
+        _row("generated novel-name check set (`--eval-format --seed 4343 --novel 0.5`)", a.novel)
     rows_all = _row("dev, abstaining off (`--min-confidence 0`)", a.dev_all) + \
         _row("held-out, abstaining off", a.heldout_all)
     lat = ""
@@ -81,6 +82,7 @@ grammar with span values, and abstaining below `decision.min_confidence` = {deci
 npm run eval -- /work/shared/eval/catalogue-dev.jsonl
 npm run eval -- training/heldout/heldout.jsonl
 npm run eval -- training/data/gen-eval.jsonl          # the generated check set (training/README.md)
+npm run eval -- training/data/gen-novel.jsonl         # the novel-name check set
 ```
 The dev and held-out sets were used for these measurements only (never for training, templates, vocabularies
 or the abstention floor).
@@ -107,6 +109,7 @@ def main(argv=None) -> int:
     ap.add_argument("--dev")
     ap.add_argument("--heldout")
     ap.add_argument("--gen")
+    ap.add_argument("--novel", help="summary of the novel-name check set (gen-novel.jsonl)")
     ap.add_argument("--dev-all")
     ap.add_argument("--heldout-all")
     ap.add_argument("--latency")
