@@ -15,6 +15,11 @@
 // (16 KB per encoder token: 8 MB at 512, 16 MB at 1024; onnxruntime's own copy lives until the run returns)
 // wait for V8, which collects them on "external memory pressure" every ~20-30 MB of such allocations, and the
 // freed memory mostly stays in glibc's heap. That, not the model, is what takes the peak past 200 MB.
+// Budget against the 150 MB target: a bare node 20 process is already 40 MB RSS here; libonnxruntime adds ~24 MB
+// of touched text, the prepacked int8 weights ~26 MB, onnxruntime's session state ~30 MB. A 1024-token encode
+// then holds the cross K/V twice (onnxruntime's output and the JS copy, 16 MB each) plus ~19 MB of
+// intermediates. Handing onnxruntime-node pre-allocated output tensors does not help: it writes into them and
+// still returns a fresh copy (checked with onnxruntime-node 1.30).
 // Decoder I/O 3 models (the exporter's default) no longer hand back a 32 KB row of logits per decoder step (their
 // top 64 and the log-sum-exp instead), and node --max-semi-space-size=1 keeps V8's young generation small.
 import { execFileSync, spawnSync } from "node:child_process";
