@@ -105,6 +105,9 @@ describe("span values (byte level)", () => {
     expect(ok(typed, call("navigate", '{"destination":"emma"}'))).toBe(true);
     expect(ok(typed, call("navigate", '{"destination":"2nd floor)"}'))).toBe(true);
     expect(ok(typed, call("navigate", '{"destination":"red,"}'))).toBe(true);
+    // scripts without spaces: any run of characters ("打开客厅的灯": "客厅", the living room)
+    expect(ok("打开客厅的灯", call("navigate", '{"destination":"客厅"}'))).toBe(true);
+    expect(ok("打开客厅的灯", call("navigate", '{"destination":"卧室"}'))).toBe(false);
     for (const part of ["verhead", "GH", "overhead l", "ligh", "emma’", "nd floor"]) {
       expect(ok(typed, call("navigate", `{"destination":"${part}"}`)), part).toBe(part === "emma’");
     }

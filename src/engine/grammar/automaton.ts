@@ -480,11 +480,14 @@ class LitNode extends GNode {
  */
 /** Letters, digits and combining marks: the characters a word is made of. */
 const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+/** Scripts written without spaces between words: each character counts as a word of its own. */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 
 /**
  * The text string values are copied from. A value is a run of whole words: it starts where a word (or a
  * non-space character outside words) starts and ends where one ends, never inside a word ("Overhead Light"
- * gives "overhead", "light", "overhead light" but not "verhead" or "GH"). Matching is case-insensitive (ASCII).
+ * gives "overhead", "light", "overhead light" but not "verhead" or "GH"; in scripts written without spaces,
+ * such as Chinese or Thai, any run of characters). Matching is case-insensitive (ASCII).
  */
 export class SpanSource {
   readonly bytes: Uint8Array;
@@ -504,7 +507,7 @@ export class SpanSource {
     for (const ch of text) {
       const len = Buffer.byteLength(ch, "utf8");
       charStart[at] = 1;
-      if (WORD_CHAR.test(ch)) word.fill(1, at, at + len);
+      if (WORD_CHAR.test(ch) && !UNSPACED.test(ch)) word.fill(1, at, at + len);
       at += len;
     }
     charStart[n] = 1;
