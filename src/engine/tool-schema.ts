@@ -317,6 +317,7 @@ export function normalizeParameters(parameters: unknown, toolName: string): { sc
     const bad = Object.keys(plain).find((k) => !isPlainObject(plain[k])) ?? "";
     ctx.fail("", `are neither a JSON Schema object nor a flat map of argument schemas (entry "${bad}" is ${kindOf(plain[bad])})`);
   }
+  ctx.root = plain; // what local $refs point into, in either form
   if (form === "flat") {
     const list = Array.isArray(plain.required) ? plain.required : undefined;
     const rawProps: Record<string, unknown> = {};
@@ -324,11 +325,9 @@ export function normalizeParameters(parameters: unknown, toolName: string): { sc
       if (k === "required" && list) continue;
       Object.defineProperty(rawProps, k, { value: plain[k], enumerable: true, writable: true, configurable: true });
     }
-    ctx.root = plain;
     const { properties, required } = normalizeProperties(rawProps, list, ctx, "", 0);
     return { schema: { type: "object", properties, required }, form };
   }
-  ctx.root = plain;
   const schema = normalizeSchema(plain, ctx, "", 0);
   delete schema.$defs; // every $ref is resolved by now
   delete schema.definitions;

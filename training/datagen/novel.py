@@ -34,8 +34,12 @@ def _load() -> tuple[list[str], list[str]]:
         lower, proper = [], []
         if WORDS_FILE.exists():
             for w in WORDS_FILE.read_text(encoding="utf-8", errors="ignore").split("\n"):
-                if 3 <= len(w) <= 12 and w.isascii() and w.isalpha():
-                    (proper if w[0].isupper() and w[1:].islower() else lower if w.islower() else []).append(w)
+                if not (3 <= len(w) <= 12 and w.isascii() and w.isalpha()):
+                    continue
+                if w.islower():
+                    lower.append(w)
+                elif w[0].isupper() and w[1:].islower():
+                    proper.append(w)
         _lower, _proper = sorted(set(lower)), sorted(set(proper))
     return _lower, _proper  # type: ignore[return-value]
 
@@ -127,7 +131,6 @@ def mixed(usual: Callable[[random.Random], tuple[str, object]], novel: Callable[
             s = novel(rng)
             return s, s
         return usual(rng)
-    for attr in ("enum",):
-        if hasattr(usual, attr):
-            setattr(g, attr, getattr(usual, attr))
+    if hasattr(usual, "enum"):
+        g.enum = usual.enum  # type: ignore[attr-defined]
     return g

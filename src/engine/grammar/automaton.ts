@@ -473,21 +473,18 @@ class LitNode extends GNode {
 
 // ---- strings ----------------------------------------------------------------------------------------------
 
-/**
- * The text that string values are copied from, under the Needle value convention ("a value is what the user
- * said: a span of the utterance"). UTF-8 bytes with ASCII letters lower-cased: a value matches its span
- * whatever the case it is written in. A value starts at a character that is not a space.
- */
 /** Letters, digits and combining marks: the characters a word is made of. */
 const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 /** Scripts written without spaces between words: each character counts as a word of its own. */
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 
 /**
- * The text string values are copied from. A value is a run of whole words: it starts where a word (or a
- * non-space character outside words) starts and ends where one ends, never inside a word ("Overhead Light"
- * gives "overhead", "light", "overhead light" but not "verhead" or "GH"; in scripts written without spaces,
- * such as Chinese or Thai, any run of characters). Matching is case-insensitive (ASCII).
+ * The text that string values are copied from, under the Needle value convention ("a value is what the user
+ * said: a span of the utterance"). `bytes` is its UTF-8 with ASCII letters lower-cased, so a value matches its
+ * span whatever the case it is written in. A value is a run of whole words: it starts at a non-space character
+ * where a word (or a character outside words) starts and ends where one ends, never inside a word ("Overhead
+ * Light" gives "overhead", "light", "overhead light" but not "verhead" or "GH"; in scripts written without
+ * spaces, such as Chinese or Thai, any run of characters).
  */
 export class SpanSource {
   readonly bytes: Uint8Array;
