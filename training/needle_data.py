@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from needle_prompt import ROLE_WEIGHTS, encode_answer, encode_prompt, encode_retrieval, tool_text
+from needle_prompt import EOS, ROLE_WEIGHTS, TOOLS, encode_answer, encode_prompt, encode_retrieval, tool_text
 
 
 @dataclass
@@ -129,4 +129,83 @@ def collate(ds: Dataset, batch: list[int], max_pairs: int = 32) -> dict:
         out["rq"] = _pad([ds.rq[i] for i in pairs])
         out["rt"] = _pad([ds.tool_ids[t] for t in tools])
         out["r_label"] = torch.tensor([col[ds.rt[i]] for i in pairs])
+    return out
+
+
+# Packed form: every field as one flat array plus lengths, xz-compressed. The token streams repeat the same
+# tool declarations, so they compress ~18x; this is how tokenised data travels to a training machine.
+# Not stored, because they are derived: the targets (the decoder input shifted by one, ending in EOS), the
+# retrieval query (the prompt's query part, before the <tools> token) and the retrieval tools' ids (their texts
+# are re-encoded on load).
+_SEQ_FIELDS = ("enc", "dec_in", "roles")
+
+
+def _flatten(seqs: list[np.ndarray], dtype) -> tuple[np.ndarray, np.ndarray]:
+    lens = np.fromiter((len(s) for s in seqs), dtype=np.int32, count=len(seqs))
+    flat = np.concatenate(seqs).astype(dtype) if seqs else np.zeros(0, dtype)
+    return flat, lens
+
+
+def _split(flat: np.ndarray, lens: np.ndarray) -> list[np.ndarray]:
+    offsets = np.zeros(len(lens) + 1, dtype=np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    return [flat[offsets[i]:offsets[i + 1]] for i in range(len(lens))]
+
+
+def save_packed(ds: Dataset, path: str) -> None:
+    import io
+    import lzma
+    for di, tg in zip(ds.dec_in, ds.tgt):
+        if len(di) != len(tg) or tg[-1] != EOS or not np.array_equal(di[1:], tg[:-1]):
+            raise ValueError("targets are not the decoder input shifted by one")
+    for e, q in zip(ds.enc, ds.rq):
+        if q is not None and not (len(q) < len(e) and e[len(q)] == TOOLS and np.array_equal(e[:len(q)], q)):
+            raise ValueError("a retrieval query is not the prompt's query part")
+    arrays: dict[str, np.ndarray] = {}
+    for name in _SEQ_FIELDS:
+        arrays[name], arrays[name + "_len"] = _flatten(getattr(ds, name), np.int8 if name == "roles" else np.int16)
+    arrays["rq_present"] = np.array([q is not None for q in ds.rq], dtype=bool)
+    arrays["rt"] = np.asarray(ds.rt, dtype=np.int32)
+    arrays["tool_texts"] = np.frombuffer(json.dumps(ds.tool_texts).encode(), dtype=np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    tmp = path + f".tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(lzma.compress(buf.getvalue(), preset=6))
+    os.replace(tmp, path)
+
+
+def load_packed(path: str, sp) -> Dataset:
+    import io
+    import lzma
+    with open(path, "rb") as f:
+        z = np.load(io.BytesIO(lzma.decompress(f.read())))
+    seqs = {name: _split(z[name], z[name + "_len"]) for name in _SEQ_FIELDS}
+    eos = np.array([EOS], dtype=np.int16)
+    tgt = [np.concatenate([d[1:], eos]) for d in seqs["dec_in"]]
+    rq = [e[:int(np.argmax(e == TOOLS))] if present else None for e, present in zip(seqs["enc"], z["rq_present"])]
+    texts = json.loads(bytes(z["tool_texts"]).decode())
+    tool_ids = [np.asarray(encode_retrieval(sp, t), dtype=np.int16) for t in texts]
+    return Dataset(seqs["enc"], seqs["dec_in"], tgt, seqs["roles"], rq, [int(x) for x in z["rt"]], tool_ids, texts)
+
+
+def concat_datasets(parts: list[Dataset]) -> Dataset:
+    """Join datasets, renumbering each part's retrieval tools into one shared table."""
+    out = Dataset([], [], [], [], [], [], [], [])
+    index: dict[str, int] = {}
+    for ds in parts:
+        remap = []
+        for text, ids in zip(ds.tool_texts, ds.tool_ids):
+            j = index.get(text)
+            if j is None:
+                j = index[text] = len(out.tool_texts)
+                out.tool_texts.append(text)
+                out.tool_ids.append(ids)
+            remap.append(j)
+        out.enc += ds.enc
+        out.dec_in += ds.dec_in
+        out.tgt += ds.tgt
+        out.roles += ds.roles
+        out.rq += ds.rq
+        out.rt += [remap[t] if t >= 0 else -1 for t in ds.rt]
     return out

@@ -32,7 +32,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from needle.checkpoint import save_checkpoint  # noqa: E402
 from needle.model import Needle, NeedleConfig  # noqa: E402
-from needle_data import collate, make_batches, tokenize_file  # noqa: E402
+from needle_data import collate, concat_datasets, load_packed, make_batches, tokenize_file  # noqa: E402
 
 DEFAULT_SHAPE = dict(d_model=256, num_heads=8, num_kv_heads=4, head_dim=32, encoder_layers=6, decoder_layers=4)
 
@@ -56,8 +56,19 @@ def lr_at(step: int, total: int, peak: float, warmup: int, decay_frac: float, fl
     return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+def lr_at_time(step: int, frac: float, peak: float, warmup: int, decay_frac: float, floor: float = 0.05) -> float:
+    """The same shape as lr_at, with the decay placed by the fraction of the wall-time budget spent (a fast
+    machine's step rate is not known in advance)."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    t = min(1.0, max(0.0, (frac - (1 - decay_frac)) / decay_frac))
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
 def losses(model: Needle, b: dict, bf16: bool, zloss_w: float, con_w: float):
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    """-> (loss to minimise, metrics as 0-d tensors: reading them waits for the device, so callers batch it)"""
+    dev = b["enc"].device.type
+    with torch.autocast(dev, dtype=torch.bfloat16, enabled=bf16):
         enc = model.encode(b["enc"], b["enc_mask"])
         logits = model.decode(b["dec_in"], enc, b["enc_mask"])
     logits = logits.float()
@@ -72,9 +83,9 @@ def losses(model: Needle, b: dict, bf16: bool, zloss_w: float, con_w: float):
     with torch.no_grad():
         acc = ((logits.argmax(-1) == tgt).float() * valid).sum() / valid.sum()
     total = tok + zloss_w * zl
-    con = torch.zeros(())
+    con = torch.zeros((), device=logits.device)
     if con_w > 0 and "rq" in b:
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast(dev, dtype=torch.bfloat16, enabled=bf16):
             eq = model.embed_text(b["rq"], b["rq"] != 0).float()
             et = model.embed_text(b["rt"], b["rt"] != 0).float()
         scale = torch.exp(-model.log_temp)
@@ -87,19 +98,19 @@ def losses(model: Needle, b: dict, bf16: bool, zloss_w: float, con_w: float):
         con_t = -(lt * pos).sum(-1).div(pos.sum(-1).clamp_min(1)).mean()
         con = 0.5 * (con_q + con_t)
         total = total + con_w * con
-    return total, {"tok": float(tok), "z": float(zl), "con": float(con), "acc": float(acc)}
+    return total, {"tok": tok.detach(), "z": zl.detach(), "con": con.detach(), "acc": acc}
 
 
 @torch.no_grad()
-def validate(model: Needle, ds, bf16: bool, n_batches: int = 20) -> dict:
+def validate(model: Needle, ds, bf16: bool, n_batches: int = 20, device: str = "cpu") -> dict:
     """Teacher-forced loss, token accuracy and whole-answer exactness on generated validation data."""
     model.eval()
     batches = make_batches(ds, 12345, 0, 6000, 48)[:n_batches]
     tok = acc = 0.0
     exact = count = 0
     for bi in batches:
-        b = collate(ds, bi)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        b = to_device(collate(ds, bi), device)
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
             logits = model(b["enc"], b["enc_mask"], b["dec_in"])
         logits = logits.float()
         tgt, w = b["tgt"], b["w"]
@@ -116,18 +127,77 @@ def validate(model: Needle, ds, bf16: bool, n_batches: int = 20) -> dict:
     return {"val_tok": tok / k, "val_acc": acc / k, "val_exact_tf": exact / max(1, count)}
 
 
+def to_device(b: dict, device: str) -> dict:
+    if device == "cpu":
+        return b
+    return {k: v.to(device, non_blocking=True) for k, v in b.items()}
+
+
+class _Collated(torch.utils.data.Dataset):
+    """Batches collated in DataLoader workers (on a GPU the main process only launches kernels)."""
+
+    def __init__(self, ds, batches: list[list[int]], con_pairs: int):
+        self.ds, self.batches, self.con_pairs = ds, batches, con_pairs
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, i: int) -> dict:
+        return collate(self.ds, self.batches[i], self.con_pairs)
+
+
+def batch_stream(ds, seed: int, epoch: int, pos: int, args):
+    """Yield (epoch, pos after this batch, batch size, collated batch) from (epoch, pos) on, forever."""
+    while True:
+        batches = make_batches(ds, seed, epoch, args.max_tokens, args.max_batch)
+        if args.workers > 0:
+            it = iter(torch.utils.data.DataLoader(_Collated(ds, batches[pos:], args.con_pairs), batch_size=None,
+                                                  shuffle=False, num_workers=args.workers, prefetch_factor=8,
+                                                  pin_memory=args.device != "cpu", persistent_workers=False))
+        else:
+            it = (collate(ds, bi, args.con_pairs) for bi in batches[pos:])
+        for k, b in enumerate(it):
+            yield epoch, pos + k + 1, len(batches[pos + k]), b
+        epoch, pos = epoch + 1, 0
+
+
+def load_data(spec: str, sp, tok_path: str, cache: str, limit: int | None):
+    """--data: one JSONL file, or packed files (pack.py), comma-separated."""
+    parts = []
+    for path in spec.split(","):
+        if path.endswith(".pack"):
+            parts.append(load_packed(path, sp))
+        else:
+            parts.append(tokenize_file(path, sp, tok_path, cache, limit))
+    return parts[0] if len(parts) == 1 else concat_datasets(parts)
+
+
+def save_half(path: str, config: dict, ema: dict, step: int) -> None:
+    """The EMA weights in float16: half the bytes, for copying a checkpoint off a training machine."""
+    tmp = path + f".tmp{os.getpid()}"
+    torch.save({"config": config, "model": {k: v.detach().to("cpu", torch.float16) if v.is_floating_point()
+                                            else v.detach().cpu() for k, v in ema.items()}, "step": step}, tmp)
+    os.replace(tmp, path)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data", required=True, help="JSONL, or packed files from pack.py (comma-separated)")
     ap.add_argument("--val", required=True)
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--run", required=True, help="run directory (checkpoints, cache)")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init", default="", help="start from these weights (a checkpoint or ema.pt), fresh optimiser")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--workers", type=int, default=0, help="DataLoader workers collating batches (0: inline)")
+    ap.add_argument("--half-out", default="", help="also write the EMA weights in float16 to this file at each save")
     ap.add_argument("--new-data", action="store_true",
                     help="with --resume: --data is a different file; start it from its first batch (weights, "
                          "optimiser and step are kept)")
     ap.add_argument("--shape", default=json.dumps(DEFAULT_SHAPE), help="JSON of NeedleConfig fields")
     ap.add_argument("--hours", type=float, default=4.0, help="wall-time budget (the schedule is sized from it)")
+    ap.add_argument("--time-schedule", action="store_true",
+                    help="decay the learning rate by wall time spent of --hours and stop at the budget")
     ap.add_argument("--total-steps", type=int, default=0, help="planned steps (0: estimate from --hours)")
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--warmup", type=int, default=300)
@@ -155,6 +225,9 @@ def main(argv=None) -> int:
             f.write(f"{os.getpid()}\n")
         os.replace(args.pid_file + ".tmp", args.pid_file)
     torch.set_num_threads(args.threads)
+    if args.device != "cpu":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -165,17 +238,24 @@ def main(argv=None) -> int:
     sp = spm.SentencePieceProcessor(model_file=args.tokenizer)
     cache = os.path.join(args.run, "cache")
     log(f"tokenizing {args.data} ...")
-    ds = tokenize_file(args.data, sp, args.tokenizer, cache, args.limit or None)
-    val = tokenize_file(args.val, sp, args.tokenizer, cache)
+    ds = load_data(args.data, sp, args.tokenizer, cache, args.limit or None)
+    val = load_data(args.val, sp, args.tokenizer, cache, None)
     log(f"train {len(ds)} samples, val {len(val)}; {len(ds.tool_texts)} distinct retrieval tools")
 
     state = None
     if args.resume and os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
         cfg = NeedleConfig.from_dict(state["config"])
+    elif args.init:
+        init = torch.load(args.init, map_location="cpu")
+        cfg = NeedleConfig.from_dict(init["config"])
     else:
         cfg = NeedleConfig(**{**json.loads(args.shape), "vocab_size": sp.get_piece_size()})
     model = Needle(cfg)
+    if state is None and args.init:
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in init["model"].items()})
+        log(f"weights from {args.init} (step {init.get('step', '?')})")
+    model.to(args.device)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"model {json.dumps({k: v for k, v in cfg.to_dict().items() if k in DEFAULT_SHAPE})} params {n_params / 1e6:.2f}M")
 
@@ -199,10 +279,12 @@ def main(argv=None) -> int:
         log(f"resumed at step {step} (epoch {epoch}, batch {pos}, {elapsed_before / 3600:.2f} h trained)")
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
     if state is not None and state.get("ema"):
-        ema = {k: v.clone() for k, v in state["ema"].items()}
+        ema = {k: v.to(args.device).clone() for k, v in state["ema"].items()}
+    ema_keys = [k for k, v in ema.items() if v.is_floating_point()]
+    ema_vals = [ema[k] for k in ema_keys]
 
-    batches = make_batches(ds, args.seed, epoch, args.max_tokens, args.max_batch)
-    plan_steps = not args.total_steps
+    stream = batch_stream(ds, args.seed, epoch, pos, args)
+    plan_steps = not args.total_steps and not args.time_schedule
     step0 = step
     stop = {"flag": False}
 
@@ -217,8 +299,10 @@ def main(argv=None) -> int:
                         args=vars(args), ema=ema)
         # the EMA weights as a checkpoint of their own (what gets evaluated and exported)
         tmp = os.path.join(args.run, f"ema.pt.tmp{os.getpid()}")
-        torch.save({"config": model.config.to_dict(), "model": ema, "step": step}, tmp)
+        torch.save({"config": model.config.to_dict(), "model": {k: v.cpu() for k, v in ema.items()}, "step": step}, tmp)
         os.replace(tmp, os.path.join(args.run, "ema.pt"))
+        if args.half_out:
+            save_half(args.half_out, model.config.to_dict(), ema, step)
 
     model.train()
     t_start = time.time()
@@ -226,18 +310,22 @@ def main(argv=None) -> int:
     win = {"tok": 0.0, "z": 0.0, "con": 0.0, "acc": 0.0, "n": 0, "samples": 0, "t": time.time()}
     budget = args.hours * 3600
     while not stop["flag"]:
-        if pos >= len(batches):
-            epoch += 1
-            pos = 0
-            batches = make_batches(ds, args.seed, epoch, args.max_tokens, args.max_batch)
-        b = collate(ds, batches[pos], args.con_pairs)
+        epoch, pos, n_samples, b = next(stream)
+        b = to_device(b, args.device)
         if plan_steps and step >= 50 and step % 250 == 50 and step < (1 - args.decay_frac) * (total_steps or 1e9) - 300:
             # size the schedule from the measured speed and the wall-time budget (re-planned while the
             # learning rate is still constant, since other jobs share the CPU)
             rate = (step - step0) / max(1.0, time.time() - t_start)
             total_steps = int(step + rate * (budget - elapsed_before - (time.time() - t_start)))
             log(f"planned total steps: {total_steps} ({rate:.2f} steps/s)")
-        lr = lr_at(step, total_steps or 10 ** 9, args.lr, args.warmup, args.decay_frac)
+        if args.time_schedule:
+            spent = (time.time() - t_start) / budget
+            if spent >= 1.0:
+                log("wall-time budget spent")
+                break
+            lr = lr_at_time(step, spent, args.lr, args.warmup, args.decay_frac)
+        else:
+            lr = lr_at(step, total_steps or 10 ** 9, args.lr, args.warmup, args.decay_frac)
         for g in opt.param_groups:
             g["lr"] = lr
         loss, m = losses(model, b, bf16, args.zloss, args.contrastive)
@@ -247,31 +335,35 @@ def main(argv=None) -> int:
         opt.step()
         with torch.no_grad():
             model.log_temp.clamp_(math.log(0.01), math.log(1.0))
-            for k, v in model.state_dict().items():
-                ema[k].mul_(args.ema).add_(v, alpha=1 - args.ema)
+            sd = model.state_dict()
+            torch._foreach_mul_(ema_vals, args.ema)
+            torch._foreach_add_(ema_vals, [sd[k] for k in ema_keys], alpha=1 - args.ema)
         step += 1
-        pos += 1
         for k in ("tok", "z", "con", "acc"):
             win[k] += m[k]
         win["n"] += 1
-        win["samples"] += len(batches[pos - 1])
+        win["samples"] += n_samples
         if step % args.log_every == 0:
+            win.update({k: float(win[k]) for k in ("tok", "z", "con", "acc")})
             dt = time.time() - win["t"]
             n = win["n"]
-            frac = step / total_steps if total_steps else 0.0
+            frac = step / total_steps if total_steps else (time.time() - t_start) / budget if args.time_schedule else 0.0
             el = elapsed_before + time.time() - t_start
             log(f"{bar(frac)} step {step}/{total_steps or '?'} ep {epoch} loss {win['tok'] / n:.4f} acc {win['acc'] / n:.3f} "
                 f"z {win['z'] / n:.1f} con {win['con'] / n:.3f} lr {lr:.2e} gn {float(gn):.2f} "
                 f"{win['samples'] / dt:.1f} samp/s elapsed {el / 3600:.2f}h")
             win = {"tok": 0.0, "z": 0.0, "con": 0.0, "acc": 0.0, "n": 0, "samples": 0, "t": time.time()}
         if step % args.val_every == 0:
-            v = validate(model, val, bf16)
+            v = validate(model, val, bf16, device=args.device)
             log("val " + json.dumps({k: round(x, 4) for k, x in v.items()}) + f" step {step}")
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
             save()
             last_ckpt = time.time()
             log(f"checkpoint {ckpt_path} (step {step})")
         if total_steps and step >= total_steps:
+            break
+        if plan_steps and elapsed_before + time.time() - t_start > budget * 1.03:
+            log("wall-time budget spent")
             break
     save()
     log(f"saved {ckpt_path} at step {step}; {'stopped by signal' if stop['flag'] else 'done'}")
