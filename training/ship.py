@@ -34,7 +34,8 @@ def card(a, cfg: dict, sizes: dict) -> str:
     params = a.params or "?"
     rows = _row("`/work/shared/eval/catalogue-dev.jsonl`", a.dev) + _row("`training/heldout/heldout.jsonl`", a.heldout) + \
         _row("generated check set (`--eval-format --seed 4242`)", a.gen) + \
-        _row("generated novel-name check set (`--eval-format --seed 4343 --novel 0.5`)", a.novel)
+        _row("generated novel-name check set (`--eval-format --seed 4343 --novel 0.5`)", a.novel) + \
+        _row("generated check set with open-topic negatives (`--eval-format --seed 4545`)", a.topic)
     rows_all = _row("dev, abstaining off (`--min-confidence 0`)", a.dev_all) + \
         _row("held-out, abstaining off", a.heldout_all)
     lat = ""
@@ -83,6 +84,7 @@ npm run eval -- /work/shared/eval/catalogue-dev.jsonl
 npm run eval -- training/heldout/heldout.jsonl
 npm run eval -- training/data/gen-eval.jsonl          # the generated check set (training/README.md)
 npm run eval -- training/data/gen-novel.jsonl         # the novel-name check set
+npm run eval -- training/data/gen-topic.jsonl         # the check set with open-topic negatives
 ```
 The dev and held-out sets were used for these measurements only (never for training, templates, vocabularies
 or the abstention floor).
@@ -110,6 +112,7 @@ def main(argv=None) -> int:
     ap.add_argument("--heldout")
     ap.add_argument("--gen")
     ap.add_argument("--novel", help="summary of the novel-name check set (gen-novel.jsonl)")
+    ap.add_argument("--topic", help="summary of the check set with open-topic negatives (gen-topic.jsonl)")
     ap.add_argument("--dev-all")
     ap.add_argument("--heldout-all")
     ap.add_argument("--latency")

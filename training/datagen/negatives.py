@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 
-from . import spoken, vocab as V
+from . import novel, spoken, vocab as V
 from .synthetic import ARTISTS, DISHES, GENRES, ITEMS, LANGUAGES, PEOPLE, SHOWS, SONGS
 
 _COUNTRIES = ["france", "japan", "brazil", "canada", "australia", "kenya", "norway", "india", "peru", "egypt",
@@ -183,6 +183,17 @@ def _word(rng):
                        "onomatopoeia", "entrepreneur", "gregarious", "lackadaisical", "paradigm", "schadenfreude"])
 
 
+_TOPICS = ["penguins", "volcanoes", "black holes", "the moon", "dinosaurs", "octopuses", "chess", "jazz", "the ocean",
+           "pizza", "bees", "the roman empire", "cats", "trains", "rainbows", "pyramids", "sharks", "coffee", "tornadoes"]
+
+
+def _topic(rng: random.Random) -> str:
+    """A familiar topic, or (at the novel-value rate, at least a third of the time) dictionary or made-up words."""
+    if rng.random() < max(novel.rate, 1 / 3):
+        return novel.phrase(rng, 1, 2)
+    return rng.choice(_TOPICS)
+
+
 def fill_slots(text: str, rng: random.Random) -> str:
     rep = {
         "{city}": lambda: rng.choice(V.CITIES), "{song}": lambda: rng.choice(SONGS), "{artist}": lambda: rng.choice(ARTISTS),
@@ -193,6 +204,7 @@ def fill_slots(text: str, rng: random.Random) -> str:
         "{item}": lambda: rng.choice(ITEMS), "{dish}": lambda: rng.choice(DISHES), "{team}": lambda: rng.choice(_TEAMS),
         "{room}": lambda: rng.choice(V.ROOMS), "{language}": lambda: rng.choice(LANGUAGES), "{show}": lambda: rng.choice(SHOWS),
         "{street}": lambda: V.street_address(rng),
+        "{topic}": lambda: _topic(rng), "{name}": lambda: novel.proper(rng) if rng.random() < 0.6 else rng.choice(_PEOPLE_FAMOUS),
     }
     for k, f in rep.items():
         while k in text:
@@ -235,7 +247,21 @@ CATS["verb_overlap"] = ([
     "record_video", "take_photo", "set_do_not_disturb", "set_brightness_screen", "set_wallpaper", "start_stopwatch"])
 CATS["verb_overlap"] = (CATS["verb_overlap"][0], [n for n in CATS["verb_overlap"][1]])
 
+# Open-topic requests about anything, the topic often a word the model has never seen. The novel-value data
+# (novel.py) puts unseen words into positives, where they are to be copied; without unseen words in negatives
+# too, "an unknown word" would itself read as a sign of a call.
+CATS["open_topic"] = ([
+    "tell me a (joke|story|fun fact|riddle) about {topic}", "(tell me|teach me) (something|everything) about {topic}",
+    "what (is|are) {topic}", "what's (a|an|the) {topic}", "what does {topic} mean", "define {topic}", "spell {topic}",
+    "how do you (spell|pronounce) {topic}", "(who|what) is {name}", "who was {name}", "tell me about {name}",
+    "(write|make up) a (poem|song|haiku|limerick) about {topic}", "i (love|hate|like) {topic}", "{topic} (is|are) (great|awesome|boring|weird)",
+    "what rhymes with {topic}", "is {topic} a real word", "(facts|trivia) about {topic}", "give me a fact about {topic}",
+    "how (big|old|fast|heavy) (is|are) {topic}", "where do {topic} live", "what do {topic} eat", "can you draw {topic}",
+    "do you know {name}", "(i'm|i am) (thinking about|reading about|bored of) {topic}", "let's talk about {topic}",
+    "what's your opinion (on|of) {topic}", "why (is|are) {topic} (so popular|a thing|important)", "{name} (said hi|says hello)",
+], ["search_web", "translate", "play_music", "play_show", "play_podcast", "take_note", "send_message", "read_news"])
+
 CATEGORY_WEIGHTS = {"verb_overlap": 3.0, "weather": 1.0, "music": 1.0, "messaging": 0.8, "calls": 0.6, "trivia": 1.2, "smalltalk": 1.3,
                     "math": 0.6, "shopping": 0.8, "calendar": 0.8, "travel": 0.7, "food": 0.8,
                     "news_sports_finance": 1.0, "device_status": 1.0, "near_timers": 1.0, "near_nav": 0.9,
-                    "near_home": 1.0, "misc": 1.4}
+                    "near_home": 1.0, "misc": 1.4, "open_topic": 1.2}
