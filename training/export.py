@@ -67,7 +67,8 @@ import onnx  # noqa: E402
 
 from needle.checkpoint import load_any  # noqa: E402
 from needle.config import SHAPES, NeedleConfig  # noqa: E402
-from needle.onnx_graphs import GraphOptions, build_decoder, build_encoder, effective_options, externalize  # noqa: E402
+from needle.onnx_graphs import (GraphOptions, build_cross, build_decoder, build_encoder, effective_options,  # noqa: E402
+                                externalize)
 from needle.random_weights import random_flat  # noqa: E402
 from needle.tree import CheckpointError, validate  # noqa: E402
 
@@ -132,6 +133,7 @@ def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, ext
 
 
 WEIGHTS = "weights.data"
+CROSS = "cross.onnx"
 # The exporter's decoder I/O: 3 with the 64 best logits per token (GraphOptions itself defaults to I/O 2, which
 # the cross-language tests of the graph variants build on).
 DEFAULT_TOP_K = 64
@@ -157,6 +159,8 @@ def export_model_dir(flat: dict[str, np.ndarray], c: NeedleConfig, out: str, opt
     tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
     try:
         graphs = {"encoder.onnx": build_encoder(flat, c, opts), "decoder.onnx": build_decoder(flat, c, opts)}
+        if opts.cross_kv == "graph":
+            graphs[CROSS] = build_cross(flat, c, opts)
         if external_data:
             # one weights file for both graphs: the embedding is stored once, and onnxruntime maps the file
             # instead of copying it out of the protobuf (measured: 16 MB less RSS for the int8 26M model)
@@ -168,6 +172,8 @@ def export_model_dir(flat: dict[str, np.ndarray], c: NeedleConfig, out: str, opt
         cfg = config_json(c, effective_options(c, opts), name, source, extra)
         if external_data:
             cfg["files"]["weights"] = WEIGHTS
+        if opts.cross_kv == "graph":
+            cfg["files"]["cross"] = CROSS
         with open(os.path.join(tmp, "config.json"), "w") as f:
             json.dump(cfg, f, indent=2)
             f.write("\n")
@@ -219,7 +225,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dec-cache", choices=["rows", "present"], default=GraphOptions.dec_cache)
     p.add_argument("--cross-attention", choices=["matmul", "attention"], default=GraphOptions.cross_attention)
     p.add_argument("--enc-gqa-groups", type=int, choices=[1, 2, 4], default=GraphOptions.enc_gqa_groups)
-    p.add_argument("--cross-kv", choices=["per_layer", "fused"], default=GraphOptions.cross_kv)
+    p.add_argument("--cross-kv", choices=["graph", "per_layer", "fused"], default=GraphOptions.cross_kv,
+                   help="graph (default): the encoder outputs its hidden states and cross.onnx projects one decoder "
+                        "layer's cross K/V per run; per_layer/fused: the encoder outputs every layer's K/V (older "
+                        "model directories)")
     p.add_argument("--top-k", type=int, default=None,
                    help="decoder I/O 3: also output the top K logits per token and their log-sum-exp; 0: I/O 2 "
                         f"(default {DEFAULT_TOP_K} with --dec-cache rows, 0 with present)")
@@ -271,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         rc = accuracy_report(flat, c, a.out, tokenizer=a.tokenizer)
         if rc != 0:
             return rc
-    sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in ("encoder.onnx", "decoder.onnx", WEIGHTS)
+    sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in ("encoder.onnx", "decoder.onnx", CROSS, WEIGHTS)
              if os.path.exists(os.path.join(a.out, f))}
     print(json.dumps({"out": a.out, "quantization": cfg["quantization"],
                       "bytes": sizes, "total_mb": round(sum(sizes.values()) / 1e6, 2)}))
