@@ -27,6 +27,7 @@
 // hands the buffer to the next encode(), so serving does not leave every request's K/V (8 MB at 512 encoder
 // tokens) to V8's next full GC. A state that was never released keeps its buffer, as before.
 import { InferenceSession, Tensor } from "onnxruntime-node";
+import { dropCleanFilePages } from "./file-pages.js";
 import { loadModelDir, type ModelConfig, type ModelDir } from "./model-dir.js";
 import { EngineError } from "./types.js";
 
@@ -37,6 +38,8 @@ export interface NeedleOnnxOptions {
   sessionOptions?: InferenceSession.SessionOptions;
   /** Require tokenizer.model in the directory (default true). */
   requireTokenizer?: boolean;
+  /** After loading, drop the process's clean file-backed pages from its RSS (default true; file-pages.ts). */
+  dropFilePages?: boolean;
 }
 
 /** What the decoder needs from one encoder run. Immutable; reuse it for every decode step of the request. */
@@ -261,7 +264,10 @@ export class NeedleOnnxModel {
       if (cross) opened.push(cross);
       const dec = await open(md.paths.decoder, "decoder");
       opened.push(dec);
-      return new NeedleOnnxModel(md, enc, dec, cross);
+      const model = new NeedleOnnxModel(md, enc, dec, cross);
+      // session creation ran (and left resident) much code that the runs never touch again
+      if (options.dropFilePages ?? true) dropCleanFilePages();
+      return model;
     } catch (err) {
       await Promise.all(opened.map((x) => x.release()));
       throw err;
