@@ -26,6 +26,7 @@
 // does: src/cli/node-flags.ts) frees those copies before the decoder starts. release(enc) at the end of a request
 // hands the buffer to the next encode(), so serving does not leave every request's K/V (8 MB at 512 encoder
 // tokens) to V8's next full GC. A state that was never released keeps its buffer, as before.
+import { realpathSync } from "node:fs";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { dropCleanFilePages } from "./file-pages.js";
 import { loadModelDir, type ModelConfig, type ModelDir } from "./model-dir.js";
@@ -279,7 +280,7 @@ export class NeedleOnnxModel {
       opened.push(dec);
       const model = new NeedleOnnxModel(md, enc, dec, cross);
       // session creation ran (and left resident) much code that the runs never touch again
-      if (options.dropFilePages ?? true) dropCleanFilePages();
+      if (options.dropFilePages ?? true) dropCleanFilePages(md.paths.weights ? [realpathSync(md.paths.weights)] : []);
       return model;
     } catch (err) {
       await Promise.all(opened.map((x) => x.release()));
