@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Export Needle weights to a model directory (models/FORMAT.md): config.json, encoder.onnx, decoder.onnx,
-weights.data (both graphs' initializers, each tensor once), tokenizer.model.
+cross.onnx, weights.data (the graphs' initializers, each tensor once), tokenizer.model.
 
   python3 training/export.py --checkpoint CKPT.pt|needle.pkl --tokenizer X.model --out DIR --quant int8|fp32
   python3 training/export.py --random [--seed N] --shape needle-26m|tiny [--config JSON] --out DIR --quant int8
@@ -11,7 +11,7 @@ from the weights, and the tokenizer must fit it). Graph variants kept for measur
 --top-k K (decoder I/O 3 with K, the default 64; 0: I/O 2), --enc-attention gqa|matmul, --dec-cache rows|present
 (present: decoder I/O 1), --dec-attention
 attention|matmul|gqa, --cross-attention matmul|attention, --block-size N (int8 block along K),
---enc-gqa-groups N, --cross-kv per_layer|fused, --no-external-data.
+--enc-gqa-groups N, --cross-kv graph|per_layer|fused, --no-external-data.
 
 Why the defaults (measured with bench/engine-speed.ts and small A/B scripts on the 2-core Zen 5 box, 26M shape;
 see needle/onnx_graphs.py for the graph itself):
@@ -45,6 +45,11 @@ see needle/onnx_graphs.py for the graph itself):
   the same for the d_model-256 shape; on a trained checkpoint (s1083, d256) int8 vs fp32 over 1314 eval
   positions: mean |dlogit| 0.0226 vs 0.0201, max 0.24 vs 0.32, top-1 agreement 99.8% vs 99.6%. The embedding
   is one uint8 table read by GatherBlockQuantized and the tied output MatMulNBits.
+- cross.onnx (`--cross-kv graph`, the default): the encoder outputs its final hidden states and a third graph
+  projects one decoder layer's cross K/V per run (an If tree on `layer`). onnxruntime-node copies every output
+  into a new JS buffer while the run's own outputs are still alive, so an encoder with every layer's K/V as
+  outputs held them twice (16 KB per token each for 26M); now at most one layer's are in flight. Prefill 512
+  costs ~5-7% more (8 small runs), retrieval embeddings no longer compute K/V; peak RSS: bench/engine-speed.ts.
 - weights.data: one external-data file for both graphs (the embedding once: 29 MB instead of 33 MB for int8
   26M) that onnxruntime maps; 16 MB less RSS after loading than weights inside the .onnx files. Only what
   stays in use (the gathered embedding rows, small tensors) remains mapped after prepacking: ~5.6 MB of it
