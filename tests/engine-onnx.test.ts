@@ -38,6 +38,7 @@ const VARIANTS = [
   { dec_cache: "present", dec_attention: "gqa" },
   { dec_cache: "present", dec_attention: "matmul", cross_attention: "attention" },
   { cross_kv: "per_layer" },
+  { enc_qkv: "fused" },
 ];
 
 const CASES = [

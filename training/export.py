@@ -11,7 +11,7 @@ from the weights, and the tokenizer must fit it). Graph variants kept for measur
 --top-k K (decoder I/O 3 with K, the default 64; 0: I/O 2), --enc-attention gqa|matmul, --dec-cache rows|present
 (present: decoder I/O 1), --dec-attention
 attention|matmul|gqa, --cross-attention matmul|attention, --block-size N (int8 block along K),
---enc-gqa-groups N, --cross-kv graph|per_layer|fused, --no-external-data.
+--enc-gqa-groups N, --enc-qkv grouped|fused, --cross-kv graph|per_layer|fused, --no-external-data.
 
 Why the defaults (measured with bench/engine-speed.ts and small A/B scripts on the 2-core Zen 5 box, 26M shape;
 see needle/onnx_graphs.py for the graph itself):
@@ -129,7 +129,7 @@ def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, ext
         "graph": {"io": opts.io_version, "cross_k_layout": opts.cross_k_layout,
                   "enc_attention": opts.enc_attention, "dec_attention": opts.dec_attention,
                   "dec_cache": opts.dec_cache, "cross_attention": opts.cross_attention,
-                  "enc_gqa_groups": opts.enc_gqa_groups, "cross_kv": opts.cross_kv,
+                  "enc_gqa_groups": opts.enc_gqa_groups, "enc_qkv": opts.enc_qkv, "cross_kv": opts.cross_kv,
                   **({"top_k": min(opts.top_k, c.vocab_size)} if opts.top_k else {}),
                   **({"block_size": opts.block_size, "accuracy_level": opts.accuracy_level}
                      if opts.quant == "int8" else {})},
@@ -230,6 +230,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dec-cache", choices=["rows", "present"], default=GraphOptions.dec_cache)
     p.add_argument("--cross-attention", choices=["matmul", "attention"], default=GraphOptions.cross_attention)
     p.add_argument("--enc-gqa-groups", type=int, choices=[1, 2, 4], default=GraphOptions.enc_gqa_groups)
+    p.add_argument("--enc-qkv", choices=["grouped", "fused"], default=GraphOptions.enc_qkv,
+                   help="encoder GQA: a q|k|v matmul per GQA op (grouped, default) or one per layer (fused)")
     p.add_argument("--cross-kv", choices=["graph", "per_layer", "fused"], default=GraphOptions.cross_kv,
                    help="graph (default): the encoder outputs its hidden states and cross.onnx projects one decoder "
                         "layer's cross K/V per run; per_layer/fused: the encoder outputs every layer's K/V (older "
@@ -253,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                             dec_attention=a.dec_attention or ("gqa" if a.dec_cache == "present" else
                                                               GraphOptions.dec_attention),
                             dec_cache=a.dec_cache, cross_attention=a.cross_attention,
-                            enc_gqa_groups=a.enc_gqa_groups, cross_kv=a.cross_kv,
+                            enc_gqa_groups=a.enc_gqa_groups, enc_qkv=a.enc_qkv, cross_kv=a.cross_kv,
                             top_k=a.top_k if a.top_k is not None else (DEFAULT_TOP_K if a.dec_cache == "rows" else 0))
         if a.random:
             base = SHAPES[a.shape] if a.shape else NeedleConfig()

@@ -55,6 +55,9 @@ def test_int8_26m_model_directory_is_small_and_shares_the_embedding(tmp_path):
     assert cfg["graph"]["io"] == 3 and cfg["graph"]["top_k"] == 64 and cfg["graph"]["cross_k_layout"] == "bnhs"
     nbits = [n for n in dec.graph.node if n.op_type == "MatMulNBits"]
     assert len(nbits) == 8 * 4 + 1  # qkv, self out, cross q, cross out per layer + the output projection
+    # encoder: a q|k|v matmul per GQA op (4 per layer: one per kv head) + the output projection
+    assert sum(n.op_type == "MatMulNBits" for n in enc.graph.node) == 12 * (4 + 1)
+    assert cfg["graph"]["enc_qkv"] == "grouped"
     attrs = {a.name: a.i for a in nbits[0].attribute}
     assert attrs["bits"] == 8 and attrs["accuracy_level"] == 4 and attrs["block_size"] == 128
 
