@@ -22,8 +22,10 @@
 // and retrieval embeddings (embed()) no longer compute K/V that nobody reads.
 //
 // Either way the K/V an EncoderState reads live in one buffer of the model's (CrossStore): each output's JS copy
-// is copied in and dropped at once, and a young-generation GC (when node runs with --expose-gc, as the daemon
-// does: src/cli/node-flags.ts) frees those copies before the decoder starts. release(enc) at the end of a request
+// is copied in and dropped at once, and a young-generation GC at the end of encode() (when node runs with
+// --expose-gc, as the daemon does: src/cli/node-flags.ts) frees those copies before the decoder starts. (A GC
+// after each layer's run kept fewer copies waiting but cost 10-20% of prefill speed on the 2-core box, with
+// no peak RSS difference the bench could tell from its noise.) release(enc) at the end of a request
 // hands the buffer to the next encode(), so serving does not leave every request's K/V (8 MB at 512 encoder
 // tokens) to V8's next full GC. A state that was never released keeps its buffer, as before.
 import { realpathSync } from "node:fs";
@@ -372,7 +374,6 @@ export class NeedleOnnxModel {
         const cross = this.#cross;
         if (!cross) throw new EngineError("the model has been closed", "BAD_INPUT");
         await this.#crossLayer(cross, hidden, i, keep);
-        collectYoung(); // that layer's JS copies: at most one layer's are ever waiting for V8
       }
       return embedding;
     }
@@ -391,7 +392,7 @@ export class NeedleOnnxModel {
     return { hidden: { encoder_hidden: new Tensor("float32", view, h.dims) }, embedding: (out.embedding as Tensor).data as Float32Array };
   }
 
-  /** Runs cross.onnx for decoder layer i and hands its K and V to `keep` (their JS copies die on return). */
+  /** Runs cross.onnx for decoder layer i and hands its K and V to `keep` (their JS copies are garbage on return). */
   async #crossLayer(cross: InferenceSession, hidden: { encoder_hidden: Tensor }, i: number,
     keep: (name: string, b: number, t: Tensor) => void): Promise<void> {
     const kv = await cross.run({ ...hidden, layer: this.#layerFeeds[i]! });
