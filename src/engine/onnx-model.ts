@@ -22,10 +22,9 @@
 // and retrieval embeddings (embed()) no longer compute K/V that nobody reads.
 //
 // Either way the K/V an EncoderState reads live in one buffer of the model's (CrossStore): each output's JS copy
-// is copied in and dropped at once, and a young-generation GC at the end of encode() (when node runs with
-// --expose-gc, as the daemon does: src/cli/node-flags.ts) frees those copies before the decoder starts. (A GC
-// after each layer's run kept fewer copies waiting but cost 10-20% of prefill speed on the 2-core box, with
-// no peak RSS difference the bench could tell from its noise.) release(enc) at the end of a request
+// is copied in and dropped at once, and young-generation GCs during and at the end of encode() (when node runs
+// with --expose-gc, as the daemon does: src/cli/node-flags.ts) free those copies before the decoder starts
+// (CROSS_GC_LAYERS). release(enc) at the end of a request
 // hands the buffer to the next encode(), so serving does not leave every request's K/V (8 MB at 512 encoder
 // tokens) to V8's next full GC. A state that was never released keeps its buffer, as before.
 import { realpathSync } from "node:fs";
@@ -190,6 +189,13 @@ const ENCODER_BUCKET = 64;
 /** Encoder tokens a CrossStore buffer is sized in: a bigger request takes a new buffer rounded up to a multiple
  * of this, so a server replaces its buffer at most max_encoder_len / CROSS_STEP times. */
 const CROSS_STEP = 256;
+/**
+ * cross.onnx models: a young GC after every this many layers' runs frees their JS copies (1 MB per layer at 512
+ * encoder tokens). Measured (bench engine-speed child, random 26M int8, 3 runs each): after every layer, peak
+ * RSS at 1024 tokens 168-181 MB, prefill 512 9.6-10.4k tok/s; every 2: 179-180 MB, 10.4-10.6k; once at the end:
+ * 174-200 MB, 10.4-11.2k.
+ */
+const CROSS_GC_LAYERS = 2;
 
 /** Frees the young generation's garbage (the JS copies of onnxruntime outputs just read) when node exposes gc. */
 const collectYoung: () => void = (() => {
@@ -374,6 +380,7 @@ export class NeedleOnnxModel {
         const cross = this.#cross;
         if (!cross) throw new EngineError("the model has been closed", "BAD_INPUT");
         await this.#crossLayer(cross, hidden, i, keep);
+        if ((i + 1) % CROSS_GC_LAYERS === 0) collectYoung(); // at most that many layers' copies wait for V8
       }
       return embedding;
     }
