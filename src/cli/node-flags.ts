@@ -8,7 +8,7 @@
 // models/default peak RSS 215 -> 164 MB, load 135 -> 115 MB; random 26M int8 peak 257 -> 222 MB; p50 latency
 // unchanged within the noise (2 and 4 MB: peaks 182/178 MB for models/default).
 //
-// --expose-gc: the engine (src/engine/onnx-model.ts) runs a young-generation GC (~0.1-0.2 ms) at the end of each
+// --expose-gc: the engine (src/engine/onnx-model.ts) runs young-generation GCs (~0.1-0.2 ms each) during and at the end of each
 // encode, after copying the encoder's outputs into its reusable K/V buffer, so onnxruntime-node's JS copies of
 // them (1-2 MB per decoder layer) are freed at once instead of piling up until V8's next full GC. Without the flag the
 // engine works the same, only without those GCs. Measured (bench engine-speed, random 26M int8, cross.onnx):
