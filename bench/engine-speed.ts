@@ -15,8 +15,8 @@
 // runtime ~15 MB; V8 heap ~12 MB; node). Serving brings back the file pages the runs use: ~45 MB (node 21,
 // libonnxruntime 10, weights.data 4, the rest small). Per request: the cross K/V and cross.onnx's input live in
 // one reusable buffer (18 KB per encoder token: 18 MB at 1024, sized in steps of 256 tokens) and
-// onnxruntime's encoder intermediates peak at ~31 MB at 1024 tokens (~13 MB at 512; of it the attention scores
-// of one GQA op, 8 MB at 1024), in glibc's heap, which keeps them for the next request (giving pages back costs
+// onnxruntime's encoder intermediates peak at ~22 MB at 1024 tokens (traced with an LD_PRELOAD malloc shim; of
+// it the attention scores of one GQA op, 8 MB at 1024, 2 MB at 512), in glibc's heap, which keeps them for the next request (giving pages back costs
 // more page faults than the encoder's whole run: a fixed mmap threshold halved prefill speed). onnxruntime-node
 // copies every output into a new JS buffer; the engine copies those into its buffer at once and a young GC
 // frees them (src/engine/onnx-model.ts), so no request's K/V wait for V8's next full GC.
