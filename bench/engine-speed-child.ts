@@ -154,7 +154,8 @@ async function speed(dir: string, rounds: number, threads: number): Promise<Engi
   const prefill: EngineSpeed["prefill"] = {};
   for (const T of [128, 512, 1024].filter((t) => t <= m.config.max_encoder_len)) {
     const x = ids(T, V, T);
-    const timing = await time(() => m.encode(x), T >= 1024 ? 2 : 5, rounds, 2);
+    // each encode is a request's: released when done, as the engine does (its K/V buffer goes to the next one)
+    const timing = await time(async () => m.release(await m.encode(x)), T >= 1024 ? 2 : 5, rounds, 2);
     sample();
     prefill[T] = { tokens: T, ...timing, peakRssMB: phasePeak() };
   }
@@ -171,6 +172,7 @@ async function speed(dir: string, rounds: number, threads: number): Promise<Engi
       cache = topK ? (await m.decodeTopK(e, cache, next)).cache : (await m.decode(e, cache, next)).cache;
     }
     after.push((now() - a) / 30);
+    m.release(e);
   }
   const decodeAfterEncode = summary(after);
   sample();

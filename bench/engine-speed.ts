@@ -7,19 +7,21 @@
 // The children run with the daemon's node flags (src/cli/node-flags.ts); NEEDLED_BENCH_NODE_FLAGS="..." replaces
 // them (e.g. "" to measure without).
 //
-// Where the RSS of the int8 26M model goes (measured with /proc/self/smaps on this box, onnxruntime-node 1.30):
-// after loading ~124 MB = ~70 MB file-backed (node 38, libonnxruntime 27 — most of it touched while the sessions
-// are created — and 5.6 MB of weights.data still mapped: the gathered embedding rows and small tensors) + ~55 MB
-// anonymous (the int8 matrices once, as MatMulNBits' prepacked copy ~27 MB; onnxruntime's runtime ~10 MB; V8 and
-// node). Per request onnxruntime-node copies every output into a fresh JS ArrayBuffer: the encoder's cross K/V
-// (16 KB per encoder token: 8 MB at 512, 16 MB at 1024; onnxruntime's own copy lives until the run returns)
-// wait for V8, which collects them on "external memory pressure" every ~20-30 MB of such allocations, and the
-// freed memory mostly stays in glibc's heap. That, not the model, is what takes the peak past 200 MB.
-// Budget against the 150 MB target: a bare node 20 process is already 40 MB RSS here; libonnxruntime adds ~24 MB
-// of touched text, the prepacked int8 weights ~26 MB, onnxruntime's session state ~30 MB. A 1024-token encode
-// then holds the cross K/V twice (onnxruntime's output and the JS copy, 16 MB each) plus ~19 MB of
-// intermediates. Handing onnxruntime-node pre-allocated output tensors does not help: it writes into them and
-// still returns a fresh copy (checked with onnxruntime-node 1.30).
+// Where the RSS of the int8 26M model goes (measured with /proc/self/smaps and mallinfo2 on this box,
+// onnxruntime-node 1.30, cross.onnx layout, node --max-semi-space-size=1 --expose-gc):
+// after loading ~80 MB: file-backed ~10 MB (NeedleOnnxModel.load drops the clean file pages that creating the
+// sessions left resident: src/engine/file-pages.ts; a bare node 20 is 40 MB, most of it its binary) + anonymous
+// ~65 MB (the int8 matrices once, as MatMulNBits' prepacked copy ~27 MB; onnxruntime's session state and
+// runtime ~15 MB; V8 heap ~12 MB; node). Serving brings back the file pages the runs use: ~45 MB (node 21,
+// libonnxruntime 10, weights.data 4, the rest small). Per request: the cross K/V and cross.onnx's input live in
+// one reusable buffer (18 KB per encoder token: 18 MB at 1024, sized in steps of 256 tokens) and
+// onnxruntime's encoder intermediates peak at ~22 MB at 1024 tokens (traced with an LD_PRELOAD malloc shim; of
+// it the attention scores of one GQA op, 8 MB at 1024, 2 MB at 512), in glibc's heap, which keeps them for the next request (giving pages back costs
+// more page faults than the encoder's whole run: a fixed mmap threshold halved prefill speed). onnxruntime-node
+// copies every output into a new JS buffer; the engine copies those into its buffer at once and a young GC
+// frees them (src/engine/onnx-model.ts), so no request's K/V wait for V8's next full GC.
+// The uncached "reference" decode (the whole 33-token prefix per call) is no part of serving: its per-call
+// logits (1 MB) and row store (1 MB) wait for a full GC, and it sets the "RSS peak" column.
 // Decoder I/O 3 models (the exporter's default) no longer hand back a 32 KB row of logits per decoder step (their
 // top 64 and the log-sum-exp instead), and node --max-semi-space-size=1 keeps V8's young generation small.
 import { execFileSync, spawnSync } from "node:child_process";

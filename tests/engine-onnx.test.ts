@@ -2,7 +2,7 @@
 // with training/export.py's code and dumps the reference's logits, retrieval embeddings and greedy tokens;
 // the graphs then run in real onnxruntime-node sessions. Skipped where /usr/bin/python3 lacks torch + onnx.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InferenceSession, Tensor } from "onnxruntime-node";
@@ -29,12 +29,16 @@ const noRepeat = (row: Float32Array, prefix: readonly number[]) => {
 
 // Graph variants the exporter can write besides the default (kept correct so they stay measurable). The default
 // decoder is I/O 2 (cache rows, ONNX Attention); dec_cache "present" is I/O 1, what models exported before carry.
+// The default cross K/V come from cross.onnx, a decoder layer per run; cross_kv "per_layer"/"fused" put every
+// layer's K/V among the encoder's outputs, as models exported before cross.onnx do.
 const VARIANTS = [
   { enc_attention: "matmul", dec_attention: "matmul" },
   { cross_kv: "fused", enc_gqa_groups: 1, cross_attention: "attention" },
   { enc_gqa_groups: 2, dec_attention: "matmul", cross_kv: "fused" },
   { dec_cache: "present", dec_attention: "gqa" },
   { dec_cache: "present", dec_attention: "matmul", cross_attention: "attention" },
+  { cross_kv: "per_layer" },
+  { enc_qkv: "fused" },
 ];
 
 const CASES = [
@@ -135,9 +139,12 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
     const c = CASES[0]!;
     const i64 = (a: number[]) => new Tensor("int64", BigInt64Array.from(a.map(BigInt)), [1, a.length]);
     // encoder: GQA (seqlens) and MatMul (additive bias) masking; cross-attention: MatMul + bias and ONNX Attention
-    for (const variant of ["fp32", "variant0", "variant1", "variant3"]) {
+    for (const variant of ["fp32", "variant0", "variant1", "variant3", "variant5"]) {
       const enc = await InferenceSession.create(join(dir, variant, "encoder.onnx"));
       const dec = await InferenceSession.create(join(dir, variant, "decoder.onnx"));
+      const crossFile = join(dir, variant, "cross.onnx");
+      const cross = existsSync(crossFile) ? await InferenceSession.create(crossFile) : undefined;
+      expect(cross !== undefined).toBe(variant === "fp32" || variant === "variant0" || variant === "variant3");
       const io = JSON.parse(readFileSync(join(dir, variant, "config.json"), "utf8")).graph.io as number;
       expect(io).toBe(variant === "variant3" ? 1 : 2);
       const empty = new Tensor("float32", new Float32Array(0), io === 2 ? [1, 0, 32] : [1, 2, 0, 16]);
@@ -149,8 +156,11 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
           };
           for (let l = 0; l < 2; l++) {
             feeds[`past_self_k_${l}`] = feeds[`past_self_v_${l}`] = empty;
-            feeds[`cross_k_${l}`] = e[`cross_k_${l}`] as Tensor;
-            feeds[`cross_v_${l}`] = e[`cross_v_${l}`] as Tensor;
+            const kv = cross
+              ? await cross.run({ encoder_hidden: e.encoder_hidden!, layer: new Tensor("int64", BigInt64Array.of(BigInt(l)), [1]) })
+              : { cross_k: e[`cross_k_${l}`]!, cross_v: e[`cross_v_${l}`]! };
+            feeds[`cross_k_${l}`] = kv.cross_k as Tensor;
+            feeds[`cross_v_${l}`] = kv.cross_v as Tensor;
           }
           const d = await dec.run(feeds);
           return { emb: e.embedding!.data as Float32Array, logits: d.logits!.data as Float32Array };
@@ -161,7 +171,7 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
         expect(maxAbsDiff(padded.logits, plain.logits)).toBeLessThan(1e-4);
         expect(maxAbsDiff(plain.logits, ref.cases[0]!.logits.flat())).toBeLessThan(1e-3);
       } finally {
-        await Promise.all([enc.release(), dec.release()]);
+        await Promise.all([enc.release(), dec.release(), cross?.release()]);
       }
     }
   });
@@ -276,6 +286,33 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
     expect(ok.logits[3]!.every(Number.isFinite)).toBe(true);
   });
 
+  test("release(): the next encode() reuses the K/V buffer, the released state is refused, results unchanged", async () => {
+    for (const m of [fp32, await NeedleOnnxModel.load(join(dir, "variant5"))]) {
+      const [a, b] = [CASES[2]!, CASES[0]!]; // b has fewer encoder tokens than a: it fits a's buffer
+      const encA = await m.encode(a.src);
+      const bufferA = (encA.feeds.cross_k_0!.data as Float32Array).buffer;
+      const logitsA = (await m.decode(encA, m.emptyCache(), a.tgt)).logits;
+      m.release(encA);
+      m.release(encA); // twice: nothing more happens
+      await expect(m.decode(encA, m.emptyCache(), a.tgt)).rejects.toMatchObject({
+        code: "BAD_INPUT", message: expect.stringMatching(/released/),
+      });
+      const encB = await m.encode(b.src);
+      expect((encB.feeds.cross_k_0!.data as Float32Array).buffer).toBe(bufferA);
+      const logitsB = (await m.decode(encB, m.emptyCache(), b.tgt)).logits;
+      for (let t = 0; t < b.tgt.length; t++) expect(maxAbsDiff(logitsB[t]!, ref.cases[0]!.logits[t]!)).toBeLessThan(1e-3);
+      // an unreleased state keeps its buffer: a second state gets its own
+      const encA2 = await m.encode(a.src);
+      expect((encA2.feeds.cross_k_0!.data as Float32Array).buffer).not.toBe(bufferA);
+      const again = (await m.decode(encA2, m.emptyCache(), a.tgt)).logits;
+      for (let t = 0; t < a.tgt.length; t++) expect(maxAbsDiff(again[t]!, logitsA[t]!)).toBeLessThan(1e-6);
+      expect(maxAbsDiff((await m.decode(encB, m.emptyCache(), b.tgt)).logits[0]!, logitsB[0]!)).toBeLessThan(1e-6);
+      m.release(encB);
+      m.release(encA2);
+      if (m !== fp32) await m.close();
+    }
+  });
+
   test("a closed model refuses work", async () => {
     const m = await NeedleOnnxModel.load(join(dir, "int8"));
     await m.close();
@@ -287,11 +324,21 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
     cfg.architecture.decoder_layers = 3;
     const d = mkdtempSync(join(dir, "bad-"));
     expect(cfg.files.weights).toBe("weights.data"); // the exporter's default: one shared weights file
-    for (const f of ["encoder.onnx", "decoder.onnx", "tokenizer.model", "weights.data"]) {
+    expect(cfg.files.cross).toBe("cross.onnx"); // and the cross K/V graph
+    for (const f of ["encoder.onnx", "decoder.onnx", "cross.onnx", "tokenizer.model", "weights.data"]) {
       copyFileSync(join(dir, "fp32", f), join(d, f));
     }
     writeFileSync(join(d, "config.json"), JSON.stringify(cfg));
-    await expect(NeedleOnnxModel.load(d)).rejects.toThrow(/graph has no output 'cross_k_2'/);
+    await expect(NeedleOnnxModel.load(d)).rejects.toThrow(/graph has no input 'past_self_k_2'/);
+    // a model whose encoder outputs the K/V itself names the missing layer's K
+    const old = JSON.parse(readFileSync(join(dir, "variant5", "config.json"), "utf8"));
+    old.architecture.decoder_layers = 3;
+    const d5 = mkdtempSync(join(dir, "bad-"));
+    for (const f of ["encoder.onnx", "decoder.onnx", "tokenizer.model", "weights.data"]) {
+      copyFileSync(join(dir, "variant5", f), join(d5, f));
+    }
+    writeFileSync(join(d5, "config.json"), JSON.stringify(old));
+    await expect(NeedleOnnxModel.load(d5)).rejects.toThrow(/graph has no output 'cross_k_2'/);
     rmSync(join(d, "weights.data"));
     cfg.architecture.decoder_layers = 2;
     writeFileSync(join(d, "config.json"), JSON.stringify(cfg));

@@ -52,7 +52,7 @@ describe("install-service --dry-run", () => {
     else expect(r.stdout).toMatch(/run {5}useradd --system --user-group --groups dialout,audio --home-dir \/var\/lib\/needled --no-create-home --shell \/usr\/sbin\/nologin .* needled {3}#/);
 
     const unit = fileBlock(r.stdout, "/etc/systemd/system/needled.service");
-    expect(unit).toContain(`ExecStart=${NODE} --max-semi-space-size=1 ${realpathSync(ROOT)}/dist/src/cli.js start --config %E/needled/config.yaml`);
+    expect(unit).toContain(`ExecStart=${NODE} --max-semi-space-size=1 --expose-gc ${realpathSync(ROOT)}/dist/src/cli.js start --config %E/needled/config.yaml`);
     expect(unit).toContain("User=needled");
     expect(unit).toContain(`# Installed by \`needled install-service\` from ${realpathSync(ROOT)}/systemd/needled.service.`);
     // The unit it would install is one systemd accepts.
@@ -151,7 +151,7 @@ describe("install into a system image (--root), for real", () => {
 
     const unitFile = join(root, "etc/systemd/system/needled.service");
     const unit = await readFile(unitFile, "utf8");
-    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 \/opt\/needled\/dist\/src\/cli\.js start --config %E\/needled\/config\.yaml$/m);
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 --expose-gc \/opt\/needled\/dist\/src\/cli\.js start --config %E\/needled\/config\.yaml$/m);
     expect(unit).toMatch(/^Documentation=file:\/\/\/opt\/needled\/README\.md$/m);
     expect((await stat(unitFile)).mode & 0o777).toBe(0o644);
     expect((await lstat(join(root, "etc/systemd/system/multi-user.target.wants/needled.service"))).isSymbolicLink()).toBe(true);

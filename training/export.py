@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Export Needle weights to a model directory (models/FORMAT.md): config.json, encoder.onnx, decoder.onnx,
-weights.data (both graphs' initializers, each tensor once), tokenizer.model.
+cross.onnx, weights.data (the graphs' initializers, each tensor once), tokenizer.model.
 
   python3 training/export.py --checkpoint CKPT.pt|needle.pkl --tokenizer X.model --out DIR --quant int8|fp32
   python3 training/export.py --random [--seed N] --shape needle-26m|tiny [--config JSON] --out DIR --quant int8
@@ -11,7 +11,7 @@ from the weights, and the tokenizer must fit it). Graph variants kept for measur
 --top-k K (decoder I/O 3 with K, the default 64; 0: I/O 2), --enc-attention gqa|matmul, --dec-cache rows|present
 (present: decoder I/O 1), --dec-attention
 attention|matmul|gqa, --cross-attention matmul|attention, --block-size N (int8 block along K),
---enc-gqa-groups N, --cross-kv per_layer|fused, --no-external-data.
+--enc-gqa-groups N, --enc-qkv grouped|fused, --cross-kv graph|per_layer|fused, --no-external-data.
 
 Why the defaults (measured with bench/engine-speed.ts and small A/B scripts on the 2-core Zen 5 box, 26M shape;
 see needle/onnx_graphs.py for the graph itself):
@@ -45,6 +45,11 @@ see needle/onnx_graphs.py for the graph itself):
   the same for the d_model-256 shape; on a trained checkpoint (s1083, d256) int8 vs fp32 over 1314 eval
   positions: mean |dlogit| 0.0226 vs 0.0201, max 0.24 vs 0.32, top-1 agreement 99.8% vs 99.6%. The embedding
   is one uint8 table read by GatherBlockQuantized and the tied output MatMulNBits.
+- cross.onnx (`--cross-kv graph`, the default): the encoder outputs its final hidden states and a third graph
+  projects one decoder layer's cross K/V per run (an If tree on `layer`). onnxruntime-node copies every output
+  into a new JS buffer while the run's own outputs are still alive, so an encoder with every layer's K/V as
+  outputs held them twice (16 KB per token each for 26M); now at most one layer's are in flight. Prefill 512
+  costs ~5-7% more (8 small runs), retrieval embeddings no longer compute K/V; peak RSS: bench/engine-speed.ts.
 - weights.data: one external-data file for both graphs (the embedding once: 29 MB instead of 33 MB for int8
   26M) that onnxruntime maps; 16 MB less RSS after loading than weights inside the .onnx files. Only what
   stays in use (the gathered embedding rows, small tensors) remains mapped after prepacking: ~5.6 MB of it
@@ -67,7 +72,8 @@ import onnx  # noqa: E402
 
 from needle.checkpoint import load_any  # noqa: E402
 from needle.config import SHAPES, NeedleConfig  # noqa: E402
-from needle.onnx_graphs import GraphOptions, build_decoder, build_encoder, effective_options, externalize  # noqa: E402
+from needle.onnx_graphs import (GraphOptions, build_cross, build_decoder, build_encoder, effective_options,  # noqa: E402
+                                externalize)
 from needle.random_weights import random_flat  # noqa: E402
 from needle.tree import CheckpointError, validate  # noqa: E402
 
@@ -123,7 +129,7 @@ def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, ext
         "graph": {"io": opts.io_version, "cross_k_layout": opts.cross_k_layout,
                   "enc_attention": opts.enc_attention, "dec_attention": opts.dec_attention,
                   "dec_cache": opts.dec_cache, "cross_attention": opts.cross_attention,
-                  "enc_gqa_groups": opts.enc_gqa_groups, "cross_kv": opts.cross_kv,
+                  "enc_gqa_groups": opts.enc_gqa_groups, "enc_qkv": opts.enc_qkv, "cross_kv": opts.cross_kv,
                   **({"top_k": min(opts.top_k, c.vocab_size)} if opts.top_k else {}),
                   **({"block_size": opts.block_size, "accuracy_level": opts.accuracy_level}
                      if opts.quant == "int8" else {})},
@@ -132,6 +138,7 @@ def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, ext
 
 
 WEIGHTS = "weights.data"
+CROSS = "cross.onnx"
 # The exporter's decoder I/O: 3 with the 64 best logits per token (GraphOptions itself defaults to I/O 2, which
 # the cross-language tests of the graph variants build on).
 DEFAULT_TOP_K = 64
@@ -157,6 +164,8 @@ def export_model_dir(flat: dict[str, np.ndarray], c: NeedleConfig, out: str, opt
     tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
     try:
         graphs = {"encoder.onnx": build_encoder(flat, c, opts), "decoder.onnx": build_decoder(flat, c, opts)}
+        if opts.cross_kv == "graph":
+            graphs[CROSS] = build_cross(flat, c, opts)
         if external_data:
             # one weights file for both graphs: the embedding is stored once, and onnxruntime maps the file
             # instead of copying it out of the protobuf (measured: 16 MB less RSS for the int8 26M model)
@@ -168,6 +177,8 @@ def export_model_dir(flat: dict[str, np.ndarray], c: NeedleConfig, out: str, opt
         cfg = config_json(c, effective_options(c, opts), name, source, extra)
         if external_data:
             cfg["files"]["weights"] = WEIGHTS
+        if opts.cross_kv == "graph":
+            cfg["files"]["cross"] = CROSS
         with open(os.path.join(tmp, "config.json"), "w") as f:
             json.dump(cfg, f, indent=2)
             f.write("\n")
@@ -219,7 +230,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dec-cache", choices=["rows", "present"], default=GraphOptions.dec_cache)
     p.add_argument("--cross-attention", choices=["matmul", "attention"], default=GraphOptions.cross_attention)
     p.add_argument("--enc-gqa-groups", type=int, choices=[1, 2, 4], default=GraphOptions.enc_gqa_groups)
-    p.add_argument("--cross-kv", choices=["per_layer", "fused"], default=GraphOptions.cross_kv)
+    p.add_argument("--enc-qkv", choices=["grouped", "fused"], default=GraphOptions.enc_qkv,
+                   help="encoder GQA: a q|k|v matmul per GQA op (grouped, default) or one per layer (fused)")
+    p.add_argument("--cross-kv", choices=["graph", "per_layer", "fused"], default=GraphOptions.cross_kv,
+                   help="graph (default): the encoder outputs its hidden states and cross.onnx projects one decoder "
+                        "layer's cross K/V per run; per_layer/fused: the encoder outputs every layer's K/V (older "
+                        "model directories)")
     p.add_argument("--top-k", type=int, default=None,
                    help="decoder I/O 3: also output the top K logits per token and their log-sum-exp; 0: I/O 2 "
                         f"(default {DEFAULT_TOP_K} with --dec-cache rows, 0 with present)")
@@ -239,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                             dec_attention=a.dec_attention or ("gqa" if a.dec_cache == "present" else
                                                               GraphOptions.dec_attention),
                             dec_cache=a.dec_cache, cross_attention=a.cross_attention,
-                            enc_gqa_groups=a.enc_gqa_groups, cross_kv=a.cross_kv,
+                            enc_gqa_groups=a.enc_gqa_groups, enc_qkv=a.enc_qkv, cross_kv=a.cross_kv,
                             top_k=a.top_k if a.top_k is not None else (DEFAULT_TOP_K if a.dec_cache == "rows" else 0))
         if a.random:
             base = SHAPES[a.shape] if a.shape else NeedleConfig()
@@ -271,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         rc = accuracy_report(flat, c, a.out, tokenizer=a.tokenizer)
         if rc != 0:
             return rc
-    sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in ("encoder.onnx", "decoder.onnx", WEIGHTS)
+    sizes = {f: os.path.getsize(os.path.join(a.out, f)) for f in ("encoder.onnx", "decoder.onnx", CROSS, WEIGHTS)
              if os.path.exists(os.path.join(a.out, f))}
     print(json.dumps({"out": a.out, "quantization": cfg["quantization"],
                       "bytes": sizes, "total_mb": round(sum(sizes.values()) / 1e6, 2)}))

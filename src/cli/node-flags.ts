@@ -7,4 +7,10 @@
 // one — and keeps it. 1 MB semi-spaces measured on this box (bench/predict-latency.ts children, whole catalogue):
 // models/default peak RSS 215 -> 164 MB, load 135 -> 115 MB; random 26M int8 peak 257 -> 222 MB; p50 latency
 // unchanged within the noise (2 and 4 MB: peaks 182/178 MB for models/default).
-export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
+//
+// --expose-gc: the engine (src/engine/onnx-model.ts) runs young-generation GCs (~0.1-0.2 ms each) while and
+// after it copies the encoder's outputs into its reusable K/V buffer, so onnxruntime-node's JS copies of them
+// (1-2 MB per decoder layer) are freed at once instead of piling up until V8's next full GC. Without the flag
+// the engine works the same, only without those GCs. Measured (bench engine-speed, random 26M int8, cross.onnx):
+// peak RSS while encoding 512 tokens 170-175 -> 142-145 MB, 1024 tokens 217-233 -> 183-185 MB.
+export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--expose-gc"];

@@ -36,8 +36,10 @@ export interface ModelConfig {
   max_encoder_len: number;
   max_decoder_len: number;
   quantization: "fp32" | "int8";
-  /** `weights`: the external-data file both graphs read their initializers from (when the exporter wrote one). */
-  files: { encoder: string; decoder: string; tokenizer: string; weights?: string };
+  /** `weights`: the external-data file the graphs read their initializers from (when the exporter wrote one);
+   * `cross`: the graph projecting one decoder layer's cross K/V from the encoder's hidden states (models whose
+   * encoder outputs `encoder_hidden` instead of every layer's `cross_k_i`/`cross_v_i`). */
+  files: { encoder: string; decoder: string; tokenizer: string; weights?: string; cross?: string };
   /** Extra keys (source, created, measured accuracy, ...) are kept as they are. */
   [extra: string]: unknown;
 }
@@ -45,7 +47,8 @@ export interface ModelConfig {
 export interface ModelDir {
   dir: string;
   config: ModelConfig;
-  paths: { config: string; encoder: string; decoder: string; tokenizer: string; weights?: string; modelCard?: string };
+  paths: { config: string; encoder: string; decoder: string; tokenizer: string; weights?: string; cross?: string;
+    modelCard?: string };
 }
 
 export interface LoadModelDirOptions {
@@ -84,7 +87,7 @@ const SCHEMA = {
     files: {
       type: "object",
       required: ["encoder", "decoder", "tokenizer"],
-      properties: { encoder: fileName, decoder: fileName, tokenizer: fileName, weights: fileName },
+      properties: { encoder: fileName, decoder: fileName, tokenizer: fileName, weights: fileName, cross: fileName },
     },
   },
 } as const;
@@ -159,6 +162,10 @@ export function loadModelDir(dir: string, options: LoadModelDirOptions = {}): Mo
   if (config.files.weights !== undefined) {
     paths.weights = join(root, config.files.weights);
     need.push(["weights", paths.weights]);
+  }
+  if (config.files.cross !== undefined) {
+    paths.cross = join(root, config.files.cross);
+    need.push(["cross", paths.cross]);
   }
   if (options.requireTokenizer ?? true) need.push(["tokenizer", paths.tokenizer]);
   for (const [what, p] of need) {

@@ -273,63 +273,67 @@ export class NeedleEngine implements ToolCaller {
     const input = buildEncoderInput(this.tokenizer, head.text, prompt.prepared, { maxLen: cfg.max_encoder_len });
     aborted(options.signal);
     const enc = await this.model.encode(input.ids);
-    aborted(options.signal);
-    const tEncoded = performance.now();
-
-    const { eos, tool_call: toolCall } = cfg.special_ids;
-    const first = await this.#step(enc, this.model.emptyCache(), [eos, toolCall]);
-    const confidence = new Confidence();
-    const decisions: number[] = [];
-    const opening = await this.#firstDecision(first.rows[0]!, toolCall);
-    confidence.observeProbability(opening.p);
-    decisions.push(opening.p);
-    const firstTokenWasToolCall = opening.argmax;
-
-    let cache: DecoderCache = first.cache;
-    const decoded = await decodeConstrained(prompt.grammar, first.rows[1]!, async (ids) => {
+    try {
       aborted(options.signal);
-      const step = await this.#step(enc, cache, ids);
-      cache = step.cache;
-      return step.rows[step.rows.length - 1]!;
-    }, {
-      usedPositions: 2,
-      ...(this.spanValues ? { spanText: head.text } : {}),
-      maxPositions: this.maxDecoderPositions,
-      encode: (s) => this.tokenizer.encodeNoDummyPrefix(s),
-      onPick: (token, logits, forced) => {
-        if (!forced) decisions.push(confidence.observe(logits, token));
-      },
-    });
+      const tEncoded = performance.now();
 
-    let status: PredictionDetails["status"] = decoded.status;
-    let calls: ToolCall[] = [];
-    if (decoded.status === "eos") {
-      const mapped = this.#checkCalls(set, decoded.calls);
-      if (mapped === null) status = "invalid";
-      else calls = mapped;
+      const { eos, tool_call: toolCall } = cfg.special_ids;
+      const first = await this.#step(enc, this.model.emptyCache(), [eos, toolCall]);
+      const confidence = new Confidence();
+      const decisions: number[] = [];
+      const opening = await this.#firstDecision(first.rows[0]!, toolCall);
+      confidence.observeProbability(opening.p);
+      decisions.push(opening.p);
+      const firstTokenWasToolCall = opening.argmax;
+
+      let cache: DecoderCache = first.cache;
+      const decoded = await decodeConstrained(prompt.grammar, first.rows[1]!, async (ids) => {
+        aborted(options.signal);
+        const step = await this.#step(enc, cache, ids);
+        cache = step.cache;
+        return step.rows[step.rows.length - 1]!;
+      }, {
+        usedPositions: 2,
+        ...(this.spanValues ? { spanText: head.text } : {}),
+        maxPositions: this.maxDecoderPositions,
+        encode: (s) => this.tokenizer.encodeNoDummyPrefix(s),
+        onPick: (token, logits, forced) => {
+          if (!forced) decisions.push(confidence.observe(logits, token));
+        },
+      });
+
+      let status: PredictionDetails["status"] = decoded.status;
+      let calls: ToolCall[] = [];
+      if (decoded.status === "eos") {
+        const mapped = this.#checkCalls(set, decoded.calls);
+        if (mapped === null) status = "invalid";
+        else calls = mapped;
+      }
+      // An answer that had to be abandoned is no answer: nothing to be confident about.
+      const value = status === "eos" ? confidence.value : 0;
+      return this.#result(t0, calls, value, prompt.names, {
+        encoderTokens: input.ids.length,
+        truncated: { query: head.cut || input.truncated.query, tools: input.truncated.tools },
+        declaredTools: declared.length,
+        retrieval: scores !== undefined,
+        ...(scores ? { retrievalScores: scores } : {}),
+        status,
+        firstTokenWasToolCall,
+        answer: decoded.text.trimStart(),
+        answerTokens: decoded.tokens.length,
+        decoderCalls: decoded.decoderCalls + 1,
+        forcedTokens: decoded.forcedTokenCount,
+        fullRowFetches: decoded.fullRowFetches + (opening.fetched ? 1 : 0),
+        decisions,
+        geometricMeanConfidence: confidence.geometricMean,
+        timings: {
+          prepare: tPrepared - t0, retrieval: tRetrieved - tPrepared, encode: tEncoded - tRetrieved,
+          decode: performance.now() - tEncoded,
+        },
+      });
+    } finally {
+      this.model.release(enc); // its cross K/V buffer goes to the next request
     }
-    // An answer that had to be abandoned is no answer: nothing to be confident about.
-    const value = status === "eos" ? confidence.value : 0;
-    return this.#result(t0, calls, value, prompt.names, {
-      encoderTokens: input.ids.length,
-      truncated: { query: head.cut || input.truncated.query, tools: input.truncated.tools },
-      declaredTools: declared.length,
-      retrieval: scores !== undefined,
-      ...(scores ? { retrievalScores: scores } : {}),
-      status,
-      firstTokenWasToolCall,
-      answer: decoded.text.trimStart(),
-      answerTokens: decoded.tokens.length,
-      decoderCalls: decoded.decoderCalls + 1,
-      forcedTokens: decoded.forcedTokenCount,
-      fullRowFetches: decoded.fullRowFetches + (opening.fetched ? 1 : 0),
-      decisions,
-      geometricMeanConfidence: confidence.geometricMean,
-      timings: {
-        prepare: tPrepared - t0, retrieval: tRetrieved - tPrepared, encode: tEncoded - tRetrieved,
-        decode: performance.now() - tEncoded,
-      },
-    });
   }
 
   /**
@@ -470,6 +474,7 @@ export class NeedleEngine implements ToolCaller {
     const { eos, tool_call: toolCall, tools } = this.model.config.special_ids;
     const enc = await this.model.encode([tools]);
     await this.model.decode(enc, this.model.emptyCache(), [eos, toolCall]);
+    this.model.release(enc);
     await this.model.embed([tools]);
   }
 }

@@ -14,7 +14,22 @@
 // of the whole row (32 KiB per token for an 8k vocabulary), and fullLogits() re-runs a step for `logits` only
 // when the caller needs them after all. Decoder I/O 1 (models exported before I/O 2) hands the whole grown
 // cache back per call; all three are supported.
+//
+// Cross K/V: models with cross.onnx (config.json files.cross) have an encoder that outputs its final hidden
+// states (`encoder_hidden`), and cross.onnx projects one decoder layer's K/V per run; older models' encoder
+// outputs every layer's K/V in one run. Same K/V either way, but the layer-per-run path never has all of them
+// twice (onnxruntime's outputs and their JS copies: 16 KB per encoder token each for the 26M shape) at once,
+// and retrieval embeddings (embed()) no longer compute K/V that nobody reads.
+//
+// Either way the K/V an EncoderState reads live in one buffer of the model's (CrossStore): each output's JS copy
+// is copied in and dropped at once, and young-generation GCs during and at the end of encode() (when node runs
+// with --expose-gc, as the daemon does: src/cli/node-flags.ts) free those copies before the decoder starts
+// (CROSS_GC_LAYERS). release(enc) at the end of a request
+// hands the buffer to the next encode(), so serving does not leave every request's K/V (8 MB at 512 encoder
+// tokens) to V8's next full GC. A state that was never released keeps its buffer, as before.
+import { realpathSync } from "node:fs";
 import { InferenceSession, Tensor } from "onnxruntime-node";
+import { dropCleanFilePages } from "./file-pages.js";
 import { loadModelDir, type ModelConfig, type ModelDir } from "./model-dir.js";
 import { EngineError } from "./types.js";
 
@@ -25,11 +40,13 @@ export interface NeedleOnnxOptions {
   sessionOptions?: InferenceSession.SessionOptions;
   /** Require tokenizer.model in the directory (default true). */
   requireTokenizer?: boolean;
+  /** After loading, drop the process's clean file-backed pages from its RSS (default true; file-pages.ts). */
+  dropFilePages?: boolean;
 }
 
 /** What the decoder needs from one encoder run. Immutable; reuse it for every decode step of the request. */
 export interface EncoderState {
-  /** Encoder tokens T. */
+  /** Encoder tokens T (as given: encode() pads them for onnxruntime, see ENCODER_BUCKET). */
   readonly length: number;
   /** Retrieval embedding of the encoder input (L2-normalised, retrieval_dim). */
   readonly embedding: Float32Array;
@@ -136,24 +153,55 @@ class RowStore {
 
 /**
  * Per-session options on top of `base` (the caller's sessionOptions win, key by key in `extra.session`).
- * - Encoder without the memory arena: its buffers scale with the input (attention scores, K/V of up to 1024
- *   tokens) and go back after each run (measured: peak RSS 212 -> 172 MB at 1024 tokens, same speed).
+ * - Encoder (and cross.onnx) without the memory arena: its buffers scale with the input (attention scores, K/V
+ *   of up to 1024 tokens) and go back after each run (measured: peak RSS 212 -> 172 MB at 1024 tokens, same
+ *   speed); and without memory patterns, which are per input shape and every request has its own length
+ *   (measured with cross.onnx: peak RSS at 512/1024 tokens 144/187 -> 138/178 MB, serving 183 -> 181 MB,
+ *   same speed).
  * - Thread spinning: each session has its own pool, and by default an idle worker spins for tens of ms after a
  *   run, on a 2-core box taking a core from the other session. The encoder stops spinning when its run ends
  *   (`force_spinning_stop`); the decoder spins at most 1 ms (`intra_op.spin_duration_us`), enough to stay hot
  *   between the steps of one request. Measured on the 2-core box (int8 26M): encoder 512 right after a decode
  *   82 -> 58 ms, the first decoder steps after an encode ~2.0 -> ~1.2 ms, steady decode unchanged.
  */
-function sessionOptionsFor(what: "encoder" | "decoder", base: InferenceSession.SessionOptions): InferenceSession.SessionOptions {
+function sessionOptionsFor(what: "encoder" | "decoder" | "cross", base: InferenceSession.SessionOptions): InferenceSession.SessionOptions {
   const extra = (base.extra ?? {}) as Record<string, unknown>;
   const session = (extra.session ?? {}) as Record<string, string>;
-  const spin = what === "encoder" ? { force_spinning_stop: "1" } : { "intra_op.spin_duration_us": "1000" };
+  const once = what !== "decoder"; // once per request (cross.onnx: a run per decoder layer, right after the encoder)
+  const spin = once ? { force_spinning_stop: "1" } : { "intra_op.spin_duration_us": "1000" };
   return {
-    ...(what === "encoder" ? { enableCpuMemArena: false } : {}),
+    ...(once ? { enableCpuMemArena: false, enableMemPattern: false } : {}),
     ...base,
     extra: { ...extra, session: { ...spin, ...session } },
   };
 }
+
+/**
+ * The encoder runs on a multiple of this many tokens: the input is padded at the end with masked pad tokens
+ * (the encoder's attention, its retrieval pooling and the decoder's cross-attention all ignore them, as
+ * tests/engine-onnx.test.ts checks). Why: onnxruntime's intermediates (~30 KB per encoder token for the 26M
+ * shape) come from glibc's heap, and requests of ever-different lengths fragment it; with the sizes rounded to
+ * a few dozen classes freed blocks fit the next request. Measured serving catalogue-dev (random 26M int8, mean
+ * 589 encoder tokens): heap 87 -> 64 MB, peak RSS 201 -> 180 MB, 114 -> 116 ms per request (128: no better).
+ */
+const ENCODER_BUCKET = 64;
+
+/** Encoder tokens a CrossStore buffer is sized in: a bigger request takes a new buffer rounded up to a multiple
+ * of this, so a server replaces its buffer at most max_encoder_len / CROSS_STEP times. */
+const CROSS_STEP = 256;
+/**
+ * cross.onnx models: a young GC after every this many layers' runs frees their JS copies (1 MB per layer at 512
+ * encoder tokens). Measured (bench engine-speed child, random 26M int8, 3 runs each): after every layer, peak
+ * RSS at 1024 tokens 168-181 MB, prefill 512 9.6-10.4k tok/s; every 2: 179-180 MB, 10.4-10.6k; once at the end:
+ * 174-200 MB, 10.4-11.2k.
+ */
+const CROSS_GC_LAYERS = 2;
+
+/** Frees the young generation's garbage (the JS copies of onnxruntime outputs just read) when node exposes gc. */
+const collectYoung: () => void = (() => {
+  const gc = (globalThis as { gc?: (options?: { type: "minor" | "major" }) => void }).gc;
+  return gc ? () => gc({ type: "minor" }) : () => {};
+})();
 
 /** First capacity of a sequence's RowStore: a tool call is a few dozen tokens; doubling after that. */
 const FIRST_ROWS = 64;
@@ -166,6 +214,11 @@ export class NeedleOnnxModel {
   readonly decoderIo: 1 | 2 | 3;
   #enc: InferenceSession | undefined;
   #dec: InferenceSession | undefined;
+  /** cross.onnx, when the model has one (see the top of this file). */
+  #cross: InferenceSession | undefined;
+  readonly #hasCross: boolean;
+  /** cross.onnx's `layer` feeds, one per decoder layer. */
+  readonly #layerFeeds: Tensor[];
   readonly #pastNames: string[];
   readonly #presentNames: string[];
   readonly #crossNames: string[];
@@ -173,13 +226,21 @@ export class NeedleOnnxModel {
   readonly #rowWidth: number;
   /** I/O 2: the store and write time behind each cache decode() returned. */
   readonly #rows = new WeakMap<DecoderCache, { store: RowStore; time: number }>();
+  /** The cross K/V buffer behind each EncoderState encode() returned, until release(). */
+  readonly #crossBuffers = new WeakMap<EncoderState, Float32Array>();
+  readonly #released = new WeakSet<EncoderState>();
+  /** A released buffer, for the next encode(). */
+  #spare: Float32Array | undefined;
 
-  private constructor(dir: ModelDir, enc: InferenceSession, dec: InferenceSession) {
+  private constructor(dir: ModelDir, enc: InferenceSession, dec: InferenceSession, cross: InferenceSession | undefined) {
     this.config = dir.config;
     this.dir = dir.dir;
     this.#enc = enc;
     this.#dec = dec;
+    this.#cross = cross;
+    this.#hasCross = cross !== undefined;
     const L = dir.config.architecture.decoder_layers;
+    this.#layerFeeds = Array.from({ length: L }, (_, i) => new Tensor("int64", BigInt64Array.of(BigInt(i)), [1]));
     this.#pastNames = [];
     this.#presentNames = [];
     this.#crossNames = [];
@@ -195,7 +256,7 @@ export class NeedleOnnxModel {
       ? new Tensor("float32", new Float32Array(0), [1, 0, KV * hd])
       : new Tensor("float32", new Float32Array(0), [1, KV, 0, hd]);
     this.#empty = Object.freeze({ length: 0, feeds: Object.freeze(Object.fromEntries(this.#pastNames.map((n) => [n, none]))) });
-    NeedleOnnxModel.#checkGraphs(dir, enc, dec, this.#crossNames, this.#pastNames,
+    NeedleOnnxModel.#checkGraphs(dir, enc, dec, cross, this.#crossNames, this.#pastNames,
       this.decoderIo === 1 ? this.#presentNames : this.decoderIo === 2 ? ["new_self_kv"] : ["new_self_kv", ...TOPK_OUTPUTS]);
   }
 
@@ -210,31 +271,33 @@ export class NeedleOnnxModel {
       interOpNumThreads: 1,
       ...options.sessionOptions,
     };
-    const open = async (path: string, what: "encoder" | "decoder") => {
+    const open = async (path: string, what: "encoder" | "decoder" | "cross") => {
       try {
         return await InferenceSession.create(path, sessionOptionsFor(what, base));
       } catch (err) {
         throw new EngineError(`${path}: onnxruntime cannot load the ${what} graph: ${(err as Error).message}`, "MODEL_INVALID");
       }
     };
-    const enc = await open(md.paths.encoder, "encoder");
-    let dec: InferenceSession;
+    const opened: InferenceSession[] = [];
     try {
-      dec = await open(md.paths.decoder, "decoder");
+      const enc = await open(md.paths.encoder, "encoder");
+      opened.push(enc);
+      const cross = md.paths.cross !== undefined ? await open(md.paths.cross, "cross") : undefined;
+      if (cross) opened.push(cross);
+      const dec = await open(md.paths.decoder, "decoder");
+      opened.push(dec);
+      const model = new NeedleOnnxModel(md, enc, dec, cross);
+      // session creation ran (and left resident) much code that the runs never touch again
+      if (options.dropFilePages ?? true) dropCleanFilePages(md.paths.weights ? [realpathSync(md.paths.weights)] : []);
+      return model;
     } catch (err) {
-      await enc.release();
-      throw err;
-    }
-    try {
-      return new NeedleOnnxModel(md, enc, dec);
-    } catch (err) {
-      await Promise.all([enc.release(), dec.release()]);
+      await Promise.all(opened.map((x) => x.release()));
       throw err;
     }
   }
 
-  static #checkGraphs(md: ModelDir, enc: InferenceSession, dec: InferenceSession, cross: string[], past: string[],
-    present: string[]): void {
+  static #checkGraphs(md: ModelDir, enc: InferenceSession, dec: InferenceSession, crossSession: InferenceSession | undefined,
+    cross: string[], past: string[], present: string[]): void {
     const need = (s: InferenceSession, kind: "input" | "output", names: string[], file: string) => {
       const have = new Set(kind === "input" ? s.inputNames : s.outputNames);
       const missing = names.find((n) => !have.has(n));
@@ -244,7 +307,13 @@ export class NeedleOnnxModel {
       }
     };
     need(enc, "input", ["input_ids", "attention_mask"], md.paths.encoder);
-    need(enc, "output", [...cross, "embedding"], md.paths.encoder);
+    if (crossSession) {
+      need(enc, "output", ["encoder_hidden", "embedding"], md.paths.encoder);
+      need(crossSession, "input", ["encoder_hidden", "layer"], md.paths.cross!);
+      need(crossSession, "output", ["cross_k", "cross_v"], md.paths.cross!);
+    } else {
+      need(enc, "output", [...cross, "embedding"], md.paths.encoder);
+    }
     need(dec, "input", ["input_ids", "position_ids", "encoder_attention_mask", ...past, ...cross], md.paths.decoder);
     need(dec, "output", ["logits", ...present], md.paths.decoder);
   }
@@ -270,11 +339,99 @@ export class NeedleOnnxModel {
   async encode(ids: ArrayLike<number>): Promise<EncoderState> {
     const [enc] = this.#sessions();
     this.#checkIds(ids, "encoder input", this.config.max_encoder_len);
-    const mask = int64(new Array<number>(ids.length).fill(1));
-    const out = await enc.run({ input_ids: int64(ids), attention_mask: mask });
+    // padded at the end to a multiple of ENCODER_BUCKET tokens, masked (see ENCODER_BUCKET)
+    const real = ids.length;
+    const T = Math.min(this.config.max_encoder_len, Math.ceil(real / ENCODER_BUCKET) * ENCODER_BUCKET);
+    const padded = T > real ? [...Array.from(ids), ...new Array<number>(T - real).fill(this.config.special_ids.pad)] : ids;
+    const mask = int64([...new Array<number>(real).fill(1), ...new Array<number>(T - real).fill(0)]);
     const feeds: Record<string, Tensor> = { encoder_attention_mask: mask };
-    for (const n of this.#crossNames) feeds[n] = out[n] as Tensor;
-    return Object.freeze({ length: ids.length, embedding: (out.embedding as Tensor).data as Float32Array, feeds: Object.freeze(feeds) });
+    const { num_kv_heads: KV, head_dim: hd } = this.config.architecture;
+    // per token: every layer's k and v, then (cross.onnx models) the encoder's hidden state cross.onnx reads
+    const hiddenWidth = this.#hasCross ? this.config.architecture.d_model : 0;
+    const buffer = this.#takeBuffer(T, this.#crossNames.length * KV * hd + hiddenWidth);
+    // the graphs' outputs are out of scope once #runEncoder returns: the young GC can free them
+    const embedding = await this.#runEncoder(enc, padded, mask, buffer, feeds);
+    collectYoung();
+    const state: EncoderState = Object.freeze({ length: real, embedding, feeds: Object.freeze(feeds) });
+    this.#crossBuffers.set(state, buffer);
+    return state;
+  }
+
+  /** Runs the encoder (and cross.onnx per layer), copying every cross K/V into `buffer` and feeding views of it
+   * (`feeds`); -> the retrieval embedding. */
+  async #runEncoder(enc: InferenceSession, ids: ArrayLike<number>, mask: Tensor, buffer: Float32Array,
+    feeds: Record<string, Tensor>): Promise<Float32Array> {
+    const T = ids.length;
+    const block = this.#rowWidth * T; // one layer's k (or v)
+    /** Copies output `t` into block b of `buffer` and feeds that view as `name`. */
+    const keep = (name: string, b: number, t: Tensor) => {
+      const src = t.data as Float32Array;
+      if (src.length !== block) {
+        throw new EngineError(`${this.dir}: ${name} has ${src.length} values for ${T} encoder tokens, not ${block} ` +
+          "(config.json architecture)", "MODEL_INVALID");
+      }
+      const view = buffer.subarray(b * block, (b + 1) * block);
+      view.set(src);
+      feeds[name] = new Tensor("float32", view, t.dims);
+    };
+    if (this.#hasCross) {
+      const { hidden, embedding } = await this.#encoderHidden(enc, ids, mask, buffer.subarray(this.#crossNames.length * block));
+      for (let i = 0; i < this.#layerFeeds.length; i++) {
+        const cross = this.#cross;
+        if (!cross) throw new EngineError("the model has been closed", "BAD_INPUT");
+        await this.#crossLayer(cross, hidden, i, keep);
+        if ((i + 1) % CROSS_GC_LAYERS === 0) collectYoung(); // at most that many layers' copies wait for V8
+      }
+      return embedding;
+    }
+    const out = await enc.run({ input_ids: int64(ids), attention_mask: mask });
+    this.#crossNames.forEach((n, b) => keep(n, b, out[n] as Tensor));
+    return (out.embedding as Tensor).data as Float32Array;
+  }
+
+  /** The encoder of a cross.onnx model: its hidden states copied to `into` (the JS copy onnxruntime-node made
+   * then dies young; held through the layer runs it would survive their young GCs and wait for a full one). */
+  async #encoderHidden(enc: InferenceSession, ids: ArrayLike<number>, mask: Tensor, into: Float32Array) {
+    const out = await enc.run({ input_ids: int64(ids), attention_mask: mask }, ["encoder_hidden", "embedding"]);
+    const h = out.encoder_hidden as Tensor;
+    const view = into.subarray(0, (h.data as Float32Array).length);
+    view.set(h.data as Float32Array);
+    return { hidden: { encoder_hidden: new Tensor("float32", view, h.dims) }, embedding: (out.embedding as Tensor).data as Float32Array };
+  }
+
+  /** Runs cross.onnx for decoder layer i and hands its K and V to `keep` (their JS copies are garbage on return). */
+  async #crossLayer(cross: InferenceSession, hidden: { encoder_hidden: Tensor }, i: number,
+    keep: (name: string, b: number, t: Tensor) => void): Promise<void> {
+    const kv = await cross.run({ ...hidden, layer: this.#layerFeeds[i]! });
+    keep(this.#crossNames[2 * i]!, 2 * i, kv.cross_k as Tensor);
+    keep(this.#crossNames[2 * i + 1]!, 2 * i + 1, kv.cross_v as Tensor);
+  }
+
+  /** A buffer for `tokens` encoder tokens of `perToken` floats: the released one when it is big enough. */
+  #takeBuffer(tokens: number, perToken: number): Float32Array {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (spare && spare.length >= tokens * perToken) return spare;
+    const rounded = Math.min(Math.ceil(tokens / CROSS_STEP) * CROSS_STEP, this.config.max_encoder_len);
+    return new Float32Array(Math.max(tokens, rounded) * perToken);
+  }
+
+  /**
+   * The end of `enc`'s request: its cross K/V buffer goes to the next encode(). Decoding with `enc` afterwards is
+   * a BAD_INPUT EngineError. Releasing twice, or a state of another model, does nothing.
+   */
+  release(enc: EncoderState): void {
+    const buffer = this.#crossBuffers.get(enc);
+    if (!buffer) return;
+    this.#crossBuffers.delete(enc);
+    this.#released.add(enc);
+    if (!this.#spare || buffer.length > this.#spare.length) this.#spare = buffer;
+  }
+
+  #checkLive(enc: EncoderState): void {
+    if (this.#released.has(enc)) {
+      throw new EngineError("encoder state already released: its cross K/V buffer belongs to a later encode()", "BAD_INPUT");
+    }
   }
 
   /** Retrieval embedding of one text's tokens (no special tokens; the engine keeps it to <= 256 tokens). */
@@ -294,6 +451,7 @@ export class NeedleOnnxModel {
   /** Feed `newIds` (n >= 1: one sampled token, or a run of grammar-forced tokens) after `cache`. */
   async decode(enc: EncoderState, cache: DecoderCache, newIds: ArrayLike<number>): Promise<DecodeResult> {
     const [, dec] = this.#sessions();
+    this.#checkLive(enc);
     const n = newIds.length;
     const ids = this.#stepInputs(cache, newIds);
     if (this.decoderIo === 1) {
@@ -316,6 +474,7 @@ export class NeedleOnnxModel {
       throw new EngineError(`${this.dir}: decodeTopK needs a decoder I/O 3 model (this one is I/O ${this.decoderIo}; ` +
         "models/FORMAT.md)", "BAD_INPUT");
     }
+    this.#checkLive(enc);
     const n = newIds.length;
     const ids = this.#stepInputs(cache, newIds);
     const step = await this.#rowsStep(dec, enc, cache, ids, n, TOPK_OUTPUTS);
@@ -334,6 +493,7 @@ export class NeedleOnnxModel {
     let full: Promise<Float32Array[]> | undefined;
     const fullLogits = () => (full ??= (async () => {
       const [, d] = this.#sessions();
+      this.#checkLive(enc);
       // the rows this step read must still be the ones it read (see DecoderCache on forks)
       if (!step.store.intact(cache.length, step.time)) {
         throw new EngineError(`decoder cache of ${cache.length} tokens is stale: its step's logits cannot be ` +
@@ -413,10 +573,10 @@ export class NeedleOnnxModel {
     return Object.freeze(feeds);
   }
 
-  /** Release both sessions; later calls throw. */
+  /** Release the sessions; later calls throw. */
   async close(): Promise<void> {
-    const s = [this.#enc, this.#dec];
-    this.#enc = this.#dec = undefined;
+    const s = [this.#enc, this.#dec, this.#cross];
+    this.#enc = this.#dec = this.#cross = undefined;
     await Promise.all(s.map((x) => x?.release()));
   }
 }

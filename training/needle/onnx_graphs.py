@@ -62,7 +62,12 @@ class GraphOptions:
     shared_embedding: bool = True       # int8: one uint8 table for the gather and the output matmul
     enc_gqa_groups: int = 4             # encoder: GQA ops per layer (kv heads split in groups, gcd with
     #                                     num_kv_heads): one kv head's scores at a time, less peak memory
-    cross_kv: str = "per_layer"         # "per_layer" | "fused": cross K/V matmuls in the encoder
+    enc_qkv: str = "grouped"            # encoder GQA: "grouped" (a q|k|v matmul per GQA op, so only that group's
+    #                                     projections are in flight: 31 -> 22 MB of intermediates at 1024 tokens
+    #                                     for 26M, ~3% slower) | "fused" (one per layer, Split after)
+    cross_kv: str = "graph"             # "graph": the encoder outputs its final hidden states and a third graph
+    #                                     (cross.onnx, build_cross) projects one decoder layer's cross K/V per run;
+    #                                     "per_layer" | "fused": every layer's cross K/V are encoder outputs
     top_k: int = 0                      # > 0: decoder I/O 3 (with dec_cache "rows"): a step also gives the top_k
     #                                     logits per token (top_logits, top_ids) and logsumexp; `logits` stays an
     #                                     output, computed only when a run asks for it
@@ -83,8 +88,10 @@ class GraphOptions:
             raise ValueError("dec_attention 'attention' is written for dec_cache 'rows'")
         if self.cross_attention not in ("matmul", "attention"):
             raise ValueError("cross_attention must be 'matmul' or 'attention'")
-        if self.cross_kv not in ("per_layer", "fused"):
-            raise ValueError("cross_kv must be 'per_layer' or 'fused'")
+        if self.enc_qkv not in ("grouped", "fused"):
+            raise ValueError("enc_qkv must be 'grouped' or 'fused'")
+        if self.cross_kv not in ("graph", "per_layer", "fused"):
+            raise ValueError("cross_kv must be 'graph', 'per_layer' or 'fused'")
         if self.top_k < 0:
             raise ValueError(f"top_k must be >= 0, got {self.top_k}")
         if self.top_k and self.dec_cache != "rows":
@@ -149,8 +156,9 @@ def dequantize_rows(q: np.ndarray, scale: np.ndarray, block: int) -> np.ndarray:
 # a tiny graph builder
 # ---------------------------------------------------------------------------------------------------------
 class Builder:
-    def __init__(self, opts: GraphOptions):
+    def __init__(self, opts: GraphOptions, prefix: str = ""):
         self.opts = opts
+        self.prefix = prefix   # for subgraphs: their value and initializer names stay distinct from the outer graph's
         self.nodes: list[onnx.NodeProto] = []
         self.inits: dict[str, onnx.TensorProto] = {}
         self.inputs: list[onnx.ValueInfoProto] = []
@@ -159,7 +167,12 @@ class Builder:
 
     def fresh(self, base: str) -> str:
         self._n += 1
-        return f"{base}_{self._n}"
+        return f"{self.prefix}{base}_{self._n}"
+
+    def subgraph(self, name: str, outputs: Sequence[tuple[str, int, list]]) -> onnx.GraphProto:
+        """This builder's nodes and initializers as a subgraph (an If branch) with the given outputs."""
+        return helper.make_graph(self.nodes, name, [], [helper.make_tensor_value_info(n, e, sh) for n, e, sh in outputs],
+                                 list(self.inits.values()))
 
     def const(self, arr: np.ndarray, name: str | None = None) -> str:
         name = name or self.fresh("c")
@@ -169,12 +182,13 @@ class Builder:
         return name
 
     def i64(self, values: Sequence[int], name: str | None = None) -> str:
-        key = name or "i64_" + "_".join(str(v).replace("-", "m") for v in values)
+        key = self.prefix + (name or "i64_" + "_".join(str(v).replace("-", "m") for v in values))
         if key not in self.inits:
             self.const(np.array(values, dtype=np.int64), key)
         return key
 
     def scalar_f(self, v: float, name: str) -> str:
+        name = self.prefix + name
         if name not in self.inits:
             self.const(np.array(v, dtype=np.float32), name)
         return name
@@ -338,6 +352,66 @@ def _matmul_attention(b: Builder, c: NeedleConfig, q: str, kT: str, v: str, bias
 # ---------------------------------------------------------------------------------------------------------
 # encoder
 # ---------------------------------------------------------------------------------------------------------
+def cross_kv_shapes(c: NeedleConfig, opts: GraphOptions) -> tuple[list, list]:
+    """Shapes of cross_k_i and cross_v_i: K is [1, KV, hd, T] for the MatMul cross-attention (bnhs), else
+    [1, KV, T, hd]; V is [1, KV, T, hd]."""
+    KV, hd = c.num_kv_heads, c.head_dim
+    return ([1, KV, hd, "T"] if opts.cross_k_layout == "bnhs" else [1, KV, "T", hd]), [1, KV, "T", hd]
+
+
+def _cross_kv_layer(b: Builder, w: "_Weights", c: NeedleConfig, i: int, enc: str, k_out: str | None = None,
+                    v_out: str | None = None) -> tuple[str, str]:
+    """Decoder layer i's cross K (k-normed, in the cross_k layout) and V from the encoder's final hidden states
+    `enc` [1, T, d]: one [d, 2*kvd] matmul."""
+    KV, hd = c.num_kv_heads, c.head_dim
+    pre = f"{DEC}/cross_attn"
+    wkv = np.concatenate([w.f[f"{pre}/k_proj/kernel"][i], w.f[f"{pre}/v_proj/kernel"][i]], axis=1)
+    kv = b.op("Reshape", [b.linear(enc, wkv, f"cross{i}_kv"), b.i64([-1, 2, KV, hd])])       # [T, 2, KV, hd]
+    k, v = b.op("Split", [kv, b.i64([1, 1], "split_11")], n_out=2, axis=1)                   # [T, 1, KV, hd]
+    k = b.sln(k, w.k_norm(pre, i))
+    k = b.op("Transpose", [k], perm=[1, 2, 3, 0] if b.opts.cross_k_layout == "bnhs" else [1, 2, 0, 3],
+             outputs=[k_out] if k_out else None)                               # [1, KV, hd, T] | [1, KV, T, hd]
+    v = b.op("Transpose", [v], perm=[1, 2, 0, 3], outputs=[v_out] if v_out else None)        # [1, KV, T, hd]
+    return k, v
+
+
+def build_cross(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptions) -> onnx.ModelProto:
+    """cross.onnx (with cross_kv "graph"): encoder_hidden [1, T, d] + layer [1] (int64, 0..decoder_layers-1) ->
+    that decoder layer's cross_k [1, KV, hd, T] (or [1, KV, T, hd]) and cross_v [1, KV, T, hd].
+
+    onnxruntime runs every node of a graph whatever outputs a run asks for, so the layer is chosen by a balanced
+    tree of If nodes on `layer` (log2(layers) deep), each leaf one layer's projection with its own weights."""
+    opts = effective_options(c, opts)
+    b = Builder(opts)
+    w = _Weights(flat, c)
+    D = c.decoder_layers
+    enc = b.add_input("encoder_hidden", TensorProto.FLOAT, [1, "T", c.d_model])
+    layer = b.add_input("layer", TensorProto.INT64, [1])
+    k_shape, v_shape = cross_kv_shapes(c, opts)
+
+    def branch(sb: Builder, lo: int, hi: int) -> tuple[str, str]:
+        if hi - lo == 1:
+            return _cross_kv_layer(sb, w, c, lo, enc)
+        mid = (lo + hi) // 2
+        cond = sb.op("Less", [layer, sb.i64([mid])])
+        subs = []
+        for part, (a, z) in (("then", (lo, mid)), ("else", (mid, hi))):
+            child = Builder(opts, prefix=f"L{a}_{z}_")
+            k, v = branch(child, a, z)
+            subs.append(child.subgraph(f"layers_{a}_{z}", [(k, TensorProto.FLOAT, k_shape), (v, TensorProto.FLOAT, v_shape)]))
+        return sb.op("If", [cond], n_out=2, then_branch=subs[0], else_branch=subs[1])
+
+    if D == 1:
+        k, v = _cross_kv_layer(b, w, c, 0, enc)
+    else:
+        k, v = branch(b, 0, D)
+    b.op("Identity", [k], outputs=["cross_k"])
+    b.op("Identity", [v], outputs=["cross_v"])
+    b.add_output("cross_k", TensorProto.FLOAT, k_shape)
+    b.add_output("cross_v", TensorProto.FLOAT, v_shape)
+    return b.model("needle_cross")
+
+
 def effective_options(c: NeedleConfig, opts: GraphOptions) -> GraphOptions:
     """onnxruntime's GroupQueryAttention wants head_dim % 16 == 0 (rotary); other shapes use MatMul attention
     where GroupQueryAttention was asked for."""
@@ -383,6 +457,25 @@ def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
             h = b.sln(resid, nw)
         else:
             h, resid = b.skip_sln(resid, attn_out, nw)
+        if opts.enc_attention == "gqa" and opts.enc_qkv == "grouped":
+            # one q|k|v matmul per GQA op: only that group's projections are ever in flight
+            ng = math.gcd(opts.enc_gqa_groups, KV)
+            wq, wk, wv = (w.f[f"{pre}/{n}_proj/kernel"][i] for n in ("q", "k", "v"))
+            gq, gk = qd // ng, kvd // ng
+            parts = []
+            for g in range(ng):
+                wg = np.concatenate([wq[:, g * gq:(g + 1) * gq], wk[:, g * gk:(g + 1) * gk], wv[:, g * gk:(g + 1) * gk]],
+                                    axis=1)
+                qkv = b.linear(h, wg, f"enc{i}_qkv{g}")
+                q, k, v = b.op("Split", [qkv, b.i64([gq, gk, gk], f"split_qkv{ng}")], n_out=3, axis=-1)
+                q = _flat(b, b.sln(_heads(b, q, H // ng, hd), w.q_norm(pre, i)), gq)
+                k = _flat(b, b.sln(_heads(b, k, KV // ng, hd), w.k_norm(pre, i)), gk)
+                parts.append(b.op("GroupQueryAttention", [q, k, v, "", "", seqlens_k, total, cos_n, sin_n],
+                                  domain=MS, num_heads=H // ng, kv_num_heads=KV // ng, do_rotary=1, causal=0,
+                                  scale=1.0 if w.exact else w.scale))
+            attn_out = b.linear(parts[0] if ng == 1 else b.op("Concat", parts, axis=-1),
+                                w.out(pre, i, w.f[f"{ENC}/attn_gate"]), f"enc{i}_out")
+            continue
         qkv = b.linear(h, w.qkv(pre, i), f"enc{i}_qkv")
         q, k, v = b.op("Split", [qkv, b.i64([qd, kvd, kvd], "split_qkv")], n_out=3, axis=-1)
         q = b.sln(_heads(b, q, H, hd), w.q_norm(pre, i))
@@ -431,19 +524,20 @@ def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
         for i in range(D):
             b.op("Identity", [ks[i]], outputs=[f"cross_k_{i}"])
             b.op("Identity", [vs[i]], outputs=[f"cross_v_{i}"])
-    else:
+    elif opts.cross_kv == "per_layer":
         # one [d, 2*kvd] matmul per decoder layer: only that layer's K/V are ever in flight besides the outputs
         for i in range(D):
-            wkv = np.concatenate([flat[f"{pre}/k_proj/kernel"][i], flat[f"{pre}/v_proj/kernel"][i]], axis=1)
-            kv = b.op("Reshape", [b.linear(enc, wkv, f"cross{i}_kv"), b.i64([-1, 2, KV, hd])])   # [T, 2, KV, hd]
-            k, v = b.op("Split", [kv, b.i64([1, 1], "split_11")], n_out=2, axis=1)               # [T, 1, KV, hd]
-            k = b.sln(k, w.k_norm(pre, i))
-            b.op("Transpose", [k], perm=[1, 2, 3, 0] if bnhs else [1, 2, 0, 3],
-                 outputs=[f"cross_k_{i}"])                                     # [1, KV, hd, T] | [1, KV, T, hd]
-            b.op("Transpose", [v], perm=[1, 2, 0, 3], outputs=[f"cross_v_{i}"])                  # [1, KV, T, hd]
-    for i in range(D):
-        b.add_output(f"cross_k_{i}", TensorProto.FLOAT, [1, KV, hd, "T"] if bnhs else [1, KV, "T", hd])
-        b.add_output(f"cross_v_{i}", TensorProto.FLOAT, [1, KV, "T", hd])
+            _cross_kv_layer(b, w, c, i, enc, f"cross_k_{i}", f"cross_v_{i}")
+    if opts.cross_kv == "graph":
+        # the K/V come from cross.onnx, a layer per run: no run holds every layer's K/V (16 KB per token for the
+        # 26M shape) at once, in onnxruntime's outputs and again in the JS copies onnxruntime-node makes of them
+        b.op("Identity", [enc], outputs=["encoder_hidden"])
+        b.add_output("encoder_hidden", TensorProto.FLOAT, [1, "T", d])
+    else:
+        for i in range(D):
+            k_shape, v_shape = cross_kv_shapes(c, opts)
+            b.add_output(f"cross_k_{i}", TensorProto.FLOAT, k_shape)
+            b.add_output(f"cross_v_{i}", TensorProto.FLOAT, v_shape)
 
     # retrieval head: masked mean -> relu(dense + bias) -> dense -> L2 norm
     m3 = b.op("Unsqueeze", [maskf, b.i64([2], "axes2")])                              # [1, T, 1]
@@ -630,6 +724,15 @@ def build_decoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
 # ---------------------------------------------------------------------------------------------------------
 # one shared weights file
 # ---------------------------------------------------------------------------------------------------------
+def all_initializers(g: onnx.GraphProto):
+    """The graph's initializers and those of its subgraphs (If branches), depth first."""
+    yield from g.initializer
+    for n in g.node:
+        for a in n.attribute:
+            if a.type == onnx.AttributeProto.GRAPH:
+                yield from all_initializers(a.g)
+
+
 def externalize(models: list[onnx.ModelProto], data_path: str, location: str, min_bytes: int = 1024) -> int:
     """Move every initializer of at least `min_bytes` into one file next to the graphs, storing identical
     tensors once (the int8 embedding table is read by both the encoder and the decoder). Large tensors start
@@ -640,7 +743,7 @@ def externalize(models: list[onnx.ModelProto], data_path: str, location: str, mi
     with open(data_path, "wb") as f:
         pos = 0
         for m in models:
-            for t in m.graph.initializer:
+            for t in all_initializers(m.graph):
                 raw = t.raw_data
                 if len(raw) < min_bytes:
                     continue

@@ -55,6 +55,9 @@ def test_int8_26m_model_directory_is_small_and_shares_the_embedding(tmp_path):
     assert cfg["graph"]["io"] == 3 and cfg["graph"]["top_k"] == 64 and cfg["graph"]["cross_k_layout"] == "bnhs"
     nbits = [n for n in dec.graph.node if n.op_type == "MatMulNBits"]
     assert len(nbits) == 8 * 4 + 1  # qkv, self out, cross q, cross out per layer + the output projection
+    # encoder: a q|k|v matmul per GQA op (4 per layer: one per kv head) + the output projection
+    assert sum(n.op_type == "MatMulNBits" for n in enc.graph.node) == 12 * (4 + 1)
+    assert cfg["graph"]["enc_qkv"] == "grouped"
     attrs = {a.name: a.i for a in nbits[0].attribute}
     assert attrs["bits"] == 8 and attrs["accuracy_level"] == 4 and attrs["block_size"] == 128
 
@@ -141,3 +144,30 @@ def test_training_checkpoint_exports(tmp_path):
     assert export_main(["--checkpoint", str(ckpt), "--tokenizer", os.path.join(fixtures, "bpe-1k.model"),
                         "--quant", "fp32", "--out", str(tmp_path / "m")]) == 0
     assert json.loads((tmp_path / "m" / "config.json").read_text())["architecture"]["vocab_size"] == 1000
+
+
+def test_cross_kv_graph_is_the_default_and_its_weights_live_in_weights_data(tmp_path):
+    out = tmp_path / "m"
+    assert export_main(["--random", "--shape", "tiny", "--quant", "int8", "--out", str(out)]) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["files"]["cross"] == "cross.onnx" and cfg["graph"]["cross_kv"] == "graph"
+    enc, cross = load(out, "encoder.onnx"), load(out, "cross.onnx")
+    # the encoder hands over its final hidden states instead of every decoder layer's K/V
+    assert {o.name for o in enc.graph.output} == {"encoder_hidden", "embedding"}
+    assert [i.name for i in cross.graph.input] == ["encoder_hidden", "layer"]
+    assert [o.name for o in cross.graph.output] == ["cross_k", "cross_v"]
+    # one layer per run: If nodes on `layer` (tiny: 2 decoder layers -> one If, each branch one layer's matmul)
+    ifs = [n for n in cross.graph.node if n.op_type == "If"]
+    assert len(ifs) == 1
+    branches = [a.g for a in ifs[0].attribute]
+    assert all(sum(n.op_type == "MatMulNBits" for n in g.node) == 1 for g in branches)
+    # the branches' matrices are external data in the shared file, like the other graphs' initializers
+    inits = [t for g in branches for t in g.initializer if t.name.endswith("_q")]
+    assert len(inits) == 2 and all({e.key: e.value for e in t.external_data}["location"] == "weights.data"
+                                   for t in inits)
+    # the older layout is still written on request
+    assert export_main(["--random", "--shape", "tiny", "--quant", "int8", "--out", str(tmp_path / "old"),
+                        "--cross-kv", "per_layer"]) == 0
+    assert not (tmp_path / "old" / "cross.onnx").exists()
+    assert "cross" not in json.loads((tmp_path / "old" / "config.json").read_text())["files"]
+    assert "cross_k_0" in {o.name for o in load(tmp_path / "old", "encoder.onnx").graph.output}
