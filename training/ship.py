@@ -28,6 +28,11 @@ def _row(name: str, path: str | None) -> str:
             f"| {f('argument_accuracy')} | {f('unevidenced_argument_rate')} |\n")
 
 
+def _file_order(name: str) -> tuple[int, str]:
+    order = ["encoder.onnx", "cross.onnx", "decoder.onnx", "weights.data"]
+    return (order.index(name) if name in order else len(order), name)
+
+
 def card(a, cfg: dict, sizes: dict) -> str:
     arch = cfg["architecture"]
     decision = cfg.get("decision") or {}
@@ -54,7 +59,7 @@ def card(a, cfg: dict, sizes: dict) -> str:
 | architecture | Needle v1 (encoder-decoder, attention only, gated residuals, ZCRMSNorm, RoPE, GQA, tied embedding) |
 | shape | d_model {arch['d_model']}, {arch['num_heads']} heads x {arch['head_dim']}, {arch['num_kv_heads']} kv heads, {arch['encoder_layers']} encoder / {arch['decoder_layers']} decoder layers, vocab {arch['vocab_size']}, retrieval {arch['retrieval_dim']} |
 | parameters | {params} |
-| files | {cfg['quantization']} weights (MatMulNBits) in encoder.onnx + decoder.onnx + weights.data: {total_mb:.1f} MB |
+| files | {cfg['quantization']} weights (MatMulNBits) in {' + '.join(sorted(sizes, key=_file_order))}: {total_mb:.1f} MB |
 | tokenizer | SentencePiece BPE {arch['vocab_size']} (byte fallback, identity normalisation, digits split), trained on the generated text |
 | source checkpoint | `{os.path.basename(a.checkpoint)}` ({a.step_note}) |
 
