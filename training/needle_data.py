@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import lzma
 import os
 import pickle
 import random
@@ -153,8 +155,6 @@ def _split(flat: np.ndarray, lens: np.ndarray) -> list[np.ndarray]:
 
 
 def save_packed(ds: Dataset, path: str) -> None:
-    import io
-    import lzma
     for di, tg in zip(ds.dec_in, ds.tgt):
         if len(di) != len(tg) or tg[-1] != EOS or not np.array_equal(di[1:], tg[:-1]):
             raise ValueError("targets are not the decoder input shifted by one")
@@ -176,8 +176,6 @@ def save_packed(ds: Dataset, path: str) -> None:
 
 
 def load_packed(path: str, sp) -> Dataset:
-    import io
-    import lzma
     with open(path, "rb") as f:
         z = np.load(io.BytesIO(lzma.decompress(f.read())))
     seqs = {name: _split(z[name], z[name + "_len"]) for name in _SEQ_FIELDS}

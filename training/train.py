@@ -46,23 +46,23 @@ def bar(frac: float, width: int = 24) -> str:
     return "[" + "#" * n + "." * (width - n) + "]"
 
 
-def lr_at(step: int, total: int, peak: float, warmup: int, decay_frac: float, floor: float = 0.05) -> float:
+def _warm_cosine(step: int, t: float, peak: float, warmup: int, floor: float) -> float:
+    """Linear warm-up over `warmup` steps, then cosine from peak to floor * peak as t (decay progress) goes 0 -> 1."""
     if step < warmup:
         return peak * (step + 1) / warmup
-    decay_start = int(total * (1 - decay_frac))
-    if step < decay_start:
-        return peak
-    t = min(1.0, (step - decay_start) / max(1, total - decay_start))
+    t = min(1.0, max(0.0, t))
     return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def lr_at(step: int, total: int, peak: float, warmup: int, decay_frac: float, floor: float = 0.05) -> float:
+    decay_start = int(total * (1 - decay_frac))
+    return _warm_cosine(step, (step - decay_start) / max(1, total - decay_start), peak, warmup, floor)
 
 
 def lr_at_time(step: int, frac: float, peak: float, warmup: int, decay_frac: float, floor: float = 0.05) -> float:
     """The same shape as lr_at, with the decay placed by the fraction of the wall-time budget spent (a fast
     machine's step rate is not known in advance)."""
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    t = min(1.0, max(0.0, (frac - (1 - decay_frac)) / decay_frac))
-    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+    return _warm_cosine(step, (frac - (1 - decay_frac)) / decay_frac, peak, warmup, floor)
 
 
 def losses(model: Needle, b: dict, bf16: bool, zloss_w: float, con_w: float):
@@ -172,12 +172,18 @@ def load_data(spec: str, sp, tok_path: str, cache: str, limit: int | None):
     return parts[0] if len(parts) == 1 else concat_datasets(parts)
 
 
-def save_half(path: str, config: dict, ema: dict, step: int) -> None:
-    """The EMA weights in float16: half the bytes, for copying a checkpoint off a training machine."""
+def save_weights(path: str, config: dict, weights: dict, step: int, half: bool = False) -> None:
+    """Weights as a checkpoint of their own (what export.py reads), written atomically; `half`: in float16,
+    half the bytes, for copying a checkpoint off a training machine."""
+    cast = (lambda v: v.detach().to("cpu", torch.float16) if v.is_floating_point() else v.detach().cpu()) if half \
+        else (lambda v: v.detach().cpu())
     tmp = path + f".tmp{os.getpid()}"
-    torch.save({"config": config, "model": {k: v.detach().to("cpu", torch.float16) if v.is_floating_point()
-                                            else v.detach().cpu() for k, v in ema.items()}, "step": step}, tmp)
+    torch.save({"config": config, "model": {k: cast(v) for k, v in weights.items()}, "step": step}, tmp)
     os.replace(tmp, path)
+
+
+def save_half(path: str, config: dict, ema: dict, step: int) -> None:
+    save_weights(path, config, ema, step, half=True)
 
 
 def main(argv=None) -> int:
@@ -298,9 +304,7 @@ def main(argv=None) -> int:
                         total_steps=total_steps, elapsed=elapsed_before + (time.time() - t_start),
                         args=vars(args), ema=ema)
         # the EMA weights as a checkpoint of their own (what gets evaluated and exported)
-        tmp = os.path.join(args.run, f"ema.pt.tmp{os.getpid()}")
-        torch.save({"config": model.config.to_dict(), "model": {k: v.cpu() for k, v in ema.items()}, "step": step}, tmp)
-        os.replace(tmp, os.path.join(args.run, "ema.pt"))
+        save_weights(os.path.join(args.run, "ema.pt"), model.config.to_dict(), ema, step)
         if args.half_out:
             save_half(args.half_out, model.config.to_dict(), ema, step)
 
@@ -310,6 +314,10 @@ def main(argv=None) -> int:
     win = {"tok": 0.0, "z": 0.0, "con": 0.0, "acc": 0.0, "n": 0, "samples": 0, "t": time.time()}
     budget = args.hours * 3600
     while not stop["flag"]:
+        spent = (time.time() - t_start) / budget
+        if args.time_schedule and spent >= 1.0:
+            log("wall-time budget spent")
+            break
         epoch, pos, n_samples, b = next(stream)
         b = to_device(b, args.device)
         if plan_steps and step >= 50 and step % 250 == 50 and step < (1 - args.decay_frac) * (total_steps or 1e9) - 300:
@@ -319,10 +327,6 @@ def main(argv=None) -> int:
             total_steps = int(step + rate * (budget - elapsed_before - (time.time() - t_start)))
             log(f"planned total steps: {total_steps} ({rate:.2f} steps/s)")
         if args.time_schedule:
-            spent = (time.time() - t_start) / budget
-            if spent >= 1.0:
-                log("wall-time budget spent")
-                break
             lr = lr_at_time(step, spent, args.lr, args.warmup, args.decay_frac)
         else:
             lr = lr_at(step, total_steps or 10 ** 9, args.lr, args.warmup, args.decay_frac)
@@ -347,7 +351,7 @@ def main(argv=None) -> int:
             win.update({k: float(win[k]) for k in ("tok", "z", "con", "acc")})
             dt = time.time() - win["t"]
             n = win["n"]
-            frac = step / total_steps if total_steps else (time.time() - t_start) / budget if args.time_schedule else 0.0
+            frac = step / total_steps if total_steps else spent if args.time_schedule else 0.0
             el = elapsed_before + time.time() - t_start
             log(f"{bar(frac)} step {step}/{total_steps or '?'} ep {epoch} loss {win['tok'] / n:.4f} acc {win['acc'] / n:.3f} "
                 f"z {win['z'] / n:.1f} con {win['con'] / n:.3f} lr {lr:.2e} gn {float(gn):.2f} "
