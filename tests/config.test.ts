@@ -75,6 +75,7 @@ describe("config errors name the key and the reason", () => {
     ["model:\n  min_confidence: 2\n", "config error: model.min_confidence: must be"],
     ["model:\n  span_values: maybe\n", "config error: model.span_values: must be boolean"],
     ["model:\n  min_confidence: high\n", "config error: model.min_confidence: must be"],
+    ["model:\n  min_tool_similarity: 1.5\n", "config error: model.min_tool_similarity: must be"],
     ["- a\n- b\n", "the top level must be a mapping of keys (got a list)"],
   ])("%j", (text, expected) => {
     expect(errorOf(text)).toContain(expected);

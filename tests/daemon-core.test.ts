@@ -107,6 +107,61 @@ describe("not sure: calls below the confidence floor are not run", () => {
   });
 });
 
+describe("not sure: a single call to a tool far from the request is not run", () => {
+  // A scripted engine (test double): the similarity comes from the script, the floor logic is the daemon's.
+  const farEngine = (minToolSimilarity?: number): ToolCaller => ({
+    async predict(text) {
+      const toolSimilarity = text === "echo this" ? 0.95 : 0.41;
+      return { calls: [{ name: "fx_echo", arguments: { text: `ran ${text}` } }], confidence: 0.97, ms: 1, toolSimilarity };
+    },
+    async close() {},
+    minConfidence: 0.005,
+    ...(minToolSimilarity !== undefined ? { minToolSimilarity } : {}),
+  });
+
+  it("the engine's recommended similarity floor: NOT_SURE, saying why, and nothing runs", async () => {
+    const t = await startTestDaemon({ config: { plugin_dirs: [echoDir] }, engine: async () => farEngine(0.84) });
+    try {
+      const unsure = await t.daemon.core.say({ text: "what's the weather", device: "w", source: "test" });
+      expect(unsure).toMatchObject({ ok: false, say: "Sorry, I'm not sure what you meant.", calls: [], error: { code: "NOT_SURE" } });
+      expect(unsure.error!.message).toBe("the tool's similarity to the request 0.410 is below 0.84");
+      expect(await t.daemon.core.say({ text: "echo this", device: "w", source: "test" })).toMatchObject({ ok: true, say: "ran echo this" });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("config model.min_tool_similarity overrides it, and asks the engine to score the tools", async () => {
+    let opts: Record<string, unknown> = {};
+    const t = await startTestDaemon({
+      config: { plugin_dirs: [echoDir], model: { min_tool_similarity: 0 } },
+      engine: async (o) => {
+        opts = o as unknown as Record<string, unknown>;
+        return farEngine(0.84);
+      },
+    });
+    try {
+      expect(opts.scoreTools).toBeUndefined();
+      expect(await t.daemon.core.say({ text: "mumble", device: "w", source: "test" })).toMatchObject({ ok: true, say: "ran mumble" });
+    } finally {
+      await t.close();
+    }
+    const u = await startTestDaemon({
+      config: { plugin_dirs: [echoDir], model: { min_tool_similarity: 0.99 } },
+      engine: async (o) => {
+        opts = o as unknown as Record<string, unknown>;
+        return farEngine();
+      },
+    });
+    try {
+      expect(opts.scoreTools).toBe(true);
+      expect(await u.daemon.core.say({ text: "echo this", device: "w", source: "test" })).toMatchObject({ ok: false, error: { code: "NOT_SURE" } });
+    } finally {
+      await u.close();
+    }
+  });
+});
+
 describe("plugin lifecycle and events", () => {
   it("start() gets a context, stop() runs on shutdown, and the store is on disk afterwards", async () => {
     const seen: string[] = [];

@@ -69,6 +69,9 @@ describe("needled predict: errors that need no model", () => {
     const floor = await runCli(["predict", "x", "--min-confidence", "2"]);
     expect(floor.code).toBe(2);
     expect(floor.stderr).toMatch(/--min-confidence must be a number in \[0, 1\], got "2"/);
+    const sim = await runCli(["predict", "x", "--min-tool-similarity", "1.5"]);
+    expect(sim.code).toBe(2);
+    expect(sim.stderr).toMatch(/--min-tool-similarity must be a number in \[0, 1\], got "1.5"/);
   });
 });
 
@@ -79,7 +82,10 @@ describe.skipIf("skip" in trained)("needled predict on a real model", () => {
     const r = await runCli(["predict", "set a timer for 5 minutes", "--model", model(), "--min-confidence", "0"], { timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(["calls", "confidence", "ms"]);
+    // a model with a tool-similarity floor scores the tools on every request, and says how close the called one is
+    const decision = (JSON.parse(readFileSync(join(model(), "config.json"), "utf8")) as { decision?: Record<string, unknown> }).decision;
+    const scored = typeof decision?.min_tool_similarity === "number" && decision.min_tool_similarity > 0;
+    expect(Object.keys(out)).toEqual(scored && out.calls.length > 0 ? ["calls", "confidence", "tool_similarity", "ms"] : ["calls", "confidence", "ms"]);
     expect(out.confidence).toBeGreaterThanOrEqual(0);
     expect(out.confidence).toBeLessThanOrEqual(1);
     expect(out.ms).toBeGreaterThan(0);
@@ -95,6 +101,17 @@ describe.skipIf("skip" in trained)("needled predict on a real model", () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ calls: [], confidence: kept.confidence, withheld: kept.calls });
+  });
+
+  test("--score-tools prints the called tool's similarity; --min-tool-similarity withholds a single call below it", async () => {
+    const args = ["predict", "set a timer for 5 minutes", "--model", model(), "--min-confidence", "0"];
+    const kept = JSON.parse((await runCli([...args, "--score-tools", "--min-tool-similarity", "0"], { timeoutMs: 60_000 })).stdout);
+    expect(kept.calls.map((c: { name: string }) => c.name)).toEqual(["set_timer"]);
+    expect(kept.tool_similarity).toBeGreaterThan(-1);
+    expect(kept.tool_similarity).toBeLessThan(1);
+    const r = await runCli([...args, "--min-tool-similarity", "1"], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ calls: [], tool_similarity: kept.tool_similarity, withheld: kept.calls });
   });
 
   test("--tools FILE (lossless numbers, camelCase name) and --verbose", async () => {
@@ -138,11 +155,11 @@ describe.skipIf("skip" in trained)("needled predict on a real model", () => {
       JSON.stringify({ id: "empty", query: "  " }),
       JSON.stringify({ id: "last", query: "turn off the bedroom light" }),
     ].join("\n"));
-    const r = await runCli(["predict", "--batch", file, "--model", model()], { timeoutMs: 60_000 });
+    const r = await runCli(["predict", "--batch", file, "--model", model(), "--min-tool-similarity", "0"], { timeoutMs: 60_000 });
     expect(r.code).toBe(1); // some lines failed; all were answered
     const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((l) => l.id)).toEqual(["a", 2, null, "no-query", "empty", "last"]);
-    expect(Object.keys(lines[0])).toEqual(["id", "calls", "confidence", "ms"]);
+    expect(Object.keys(lines[0]).filter((k) => k !== "tool_similarity")).toEqual(["id", "calls", "confidence", "ms"]);
     expectCatalogueCalls(lines[0].calls);
     expectCatalogueCalls(lines[5].calls);
     for (const c of lines[1].calls) expect(c.name).toBe("dimLights");

@@ -57,7 +57,7 @@ describe.skipIf("skip" in trained)("retrieval in the engine (real sessions)", ()
   beforeAll(async () => {
     declared = await catalogue();
     tools = declared.map(({ name, description, parameters }) => ({ name, description, parameters }) as ToolDeclaration);
-    engine = await openEngine({ modelDir: model.dir, maxToolsInPrompt: 8 });
+    engine = await openEngine({ modelDir: model.dir, maxToolsInPrompt: 8, scoreTools: false });
   }, 120_000);
   afterAll(async () => {
     await engine?.close();
@@ -107,6 +107,34 @@ describe.skipIf("skip" in trained)("retrieval in the engine (real sessions)", ()
     expect(all.details.retrieval).toBe(false);
     expect(all.toolsInPrompt).toEqual(tools.map((t) => t.name));
     expect(engine.stats.queryEmbeddings).toBe(before);
+  });
+
+  test("scoreTools: every request is scored, also without retrieval; toolSimilarity is the called tool's score", async () => {
+    const scoring = await openEngine({ modelDir: model.dir, maxToolsInPrompt: 8, scoreTools: true, warmup: false });
+    try {
+      const few = tools.filter((t) => ["set_timer", "turn_on", "navigate"].includes(t.name));
+      const before = scoring.stats.queryEmbeddings;
+      const p = await scoring.predictDetailed("set a timer for ten minutes", few);
+      expect(scoring.stats.queryEmbeddings).toBe(before + 1);
+      expect(p.details.retrieval).toBe(false);
+      expect(p.toolsInPrompt).toEqual(few.map((t) => t.name));
+      const scores = p.details.retrievalScores!;
+      expect(scores).toHaveLength(3);
+      expect(p.calls.map((c) => c.name)).toEqual(["set_timer"]);
+      expect(p.toolSimilarity).toBe(scores[few.findIndex((t) => t.name === "set_timer")]);
+      // the scores are the retrieval head's: the same as when retrieval ranks the whole catalogue
+      const all = await scoring.predictDetailed("set a timer for ten minutes", tools);
+      for (const [i, t] of few.entries()) expect(scores[i]).toBeCloseTo(all.details.retrievalScores![tools.indexOf(t)]!, 6);
+    } finally {
+      await scoring.close();
+    }
+  });
+
+  test("without scoreTools and without retrieval nothing is scored: no toolSimilarity", async () => {
+    const few = tools.slice(0, 3);
+    const p = await engine.predictDetailed("set a timer for ten minutes", few);
+    expect(p.details.retrievalScores).toBeUndefined();
+    expect(p.toolSimilarity).toBeUndefined();
   });
 
   test.skipIf(model.kind !== "default")("the trained model keeps the target tool for its own declared examples", async () => {

@@ -14,7 +14,7 @@ import {
 } from "./predict.js";
 
 export const usage = [
-  "needled eval FILE.jsonl [--model DIR] [--out PRED.jsonl] [--scorer PATH] [--k N] [--min-confidence X] [--free-values] [--config FILE] [--threads N] [--json]",
+  "needled eval FILE.jsonl [--model DIR] [--out PRED.jsonl] [--scorer PATH] [--k N] [--min-confidence X] [--min-tool-similarity X] [--free-values] [--config FILE] [--threads N] [--json]",
   "",
   "  predicts every line of FILE.jsonl (lines with \"tools\" use them, the others the installed catalogue), then",
   "  runs `python3 score.py FILE.jsonl PRED.jsonl` and prints its report (--json: its JSON summary).",
@@ -23,6 +23,7 @@ export const usage = [
   "                    package, else score.py next to FILE.jsonl)",
   "  --free-values     as in needled predict",
   "  --min-confidence X  as in needled predict (default: config, else the model's decision.min_confidence)",
+  "  --min-tool-similarity X  as in needled predict (default: config, else the model's decision.min_tool_similarity)",
   "exit: the scorer's (0 scored), 2 usage error, bad model directory or no scorer",
 ].join("\n");
 
@@ -32,6 +33,7 @@ const OPTIONS = {
   scorer: { type: "string" },
   k: { type: "string" },
   "min-confidence": { type: "string" },
+  "min-tool-similarity": { type: "string" },
   "free-values": { type: "boolean" },
   config: { type: "string" },
   threads: { type: "string" },
@@ -102,8 +104,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const summary = await (async () => {
       try {
         return await withOutputFile(predictions, (write) =>
-          predictBatch(engine, readLines(evalFile), () => catalogueTools(choice.configFile, io), write, false,
-            choice.minConfidence));
+          predictBatch(engine, readLines(evalFile), () => catalogueTools(choice.configFile, io), write, false, {
+            ...(choice.minConfidence !== undefined ? { confidence: choice.minConfidence } : {}),
+            ...(choice.minToolSimilarity !== undefined ? { toolSimilarity: choice.minToolSimilarity } : {}),
+          }));
       } finally {
         await engine.close();
       }

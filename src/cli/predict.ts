@@ -17,8 +17,8 @@ import { EXIT, parse, UsageError, type Io } from "./common.js";
 import { localTools } from "./tools.js";
 
 export const usage = [
-  'needled predict "TEXT" [--tools FILE] [--model DIR] [--k N] [--min-confidence X] [--free-values] [--config FILE] [--threads N] [--verbose]',
-  "needled predict --batch FILE.jsonl|- [--out FILE] [--model DIR] [--k N] [--min-confidence X] [--free-values] [--config FILE] [--threads N] [--verbose]",
+  'needled predict "TEXT" [--tools FILE] [--model DIR] [--k N] [--min-confidence X] [--min-tool-similarity X] [--score-tools] [--free-values] [--config FILE] [--threads N] [--verbose]',
+  "needled predict --batch FILE.jsonl|- [--out FILE] [--model DIR] [--k N] [--min-confidence X] [--min-tool-similarity X] [--score-tools] [--free-values] [--config FILE] [--threads N] [--verbose]",
   "",
   '  prints {"calls":[...],"confidence":0.97,"ms":18.4}; --batch reads lines {"id","query","tools"?} and writes',
   '  {"id","calls","confidence","ms"} per line (a line that fails: "calls":[] and "error":{code,message}).',
@@ -27,6 +27,9 @@ export const usage = [
   "  --k N         tools kept in the prompt by retrieval when more are declared (default: config, else 8)",
   "  --min-confidence X  calls below this confidence are withheld: \"calls\":[] and \"withheld\":[...]",
   "                (default: the config's model.min_confidence, else the model's config.json decision.min_confidence)",
+  "  --min-tool-similarity X  a single call to a tool whose retrieval similarity to TEXT is below X is withheld",
+  "                (default: the config's model.min_tool_similarity, else the model's decision.min_tool_similarity; 0: off)",
+  "  --score-tools score the declared tools on every request and print \"tool_similarity\" (on with a similarity floor)",
   "  --free-values string values need not be spans of TEXT (default: they are; config model.span_values)",
   "  --verbose     also print toolsInPrompt and how the answer came about",
   "exit: 0 done, 1 some batch lines failed, 2 usage error, bad model directory or bad tools",
@@ -37,6 +40,8 @@ const OPTIONS = {
   model: { type: "string" },
   k: { type: "string" },
   "min-confidence": { type: "string" },
+  "min-tool-similarity": { type: "string" },
+  "score-tools": { type: "boolean" },
   "free-values": { type: "boolean" },
   config: { type: "string" },
   threads: { type: "string" },
@@ -51,6 +56,10 @@ export interface ModelChoice {
   threads?: number;
   /** Abstention floor (src/engine/abstain.ts); undefined: the model's own recommendation. */
   minConfidence?: number;
+  /** Tool-similarity floor (src/engine/abstain.ts); undefined: the model's own recommendation. */
+  minToolSimilarity?: number;
+  /** Score the declared tools on every request (--score-tools; implied by a similarity floor). */
+  scoreTools?: boolean;
   /** false: free string values (--free-values, config model.span_values) */
   spanValues: boolean;
   configFile?: string;
@@ -71,17 +80,23 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 
 /** --model / --k / --threads, falling back to the config file's model section (as the daemon reads it). */
 export async function modelChoice(
-  values: { model?: string; k?: string; threads?: string; config?: string; "min-confidence"?: string; "free-values"?: boolean },
+  values: {
+    model?: string; k?: string; threads?: string; config?: string; "min-confidence"?: string; "min-tool-similarity"?: string;
+    "score-tools"?: boolean; "free-values"?: boolean;
+  },
 ): Promise<ModelChoice> {
   const config = await loadConfig(values.config ? { file: values.config } : {});
   const k = positiveInt(values.k, "--k") ?? config.model.retrievalK;
   const threads = positiveInt(values.threads, "--threads") ?? config.model.threads;
   const minConfidence = unitInterval(values["min-confidence"], "--min-confidence") ?? config.model.minConfidence;
+  const minToolSimilarity = unitInterval(values["min-tool-similarity"], "--min-tool-similarity") ?? config.model.minToolSimilarity;
   return {
     modelDir: values.model ? resolve(values.model) : config.model.dir,
     k,
     ...(threads ? { threads } : {}),
     ...(minConfidence !== undefined ? { minConfidence } : {}),
+    ...(minToolSimilarity !== undefined ? { minToolSimilarity } : {}),
+    ...(values["score-tools"] || (minToolSimilarity ?? 0) > 0 ? { scoreTools: true } : {}),
     spanValues: values["free-values"] ? false : config.model.spanValues,
     ...(values.config ? { configFile: values.config } : {}),
   };
@@ -100,12 +115,25 @@ export async function openForCli(choice: ModelChoice): Promise<NeedleEngine> {
     modelDir: choice.modelDir,
     maxToolsInPrompt: choice.k,
     spanValues: choice.spanValues,
+    ...(choice.scoreTools ? { scoreTools: true } : {}),
     ...(choice.threads ? { threads: choice.threads } : {}),
   });
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 const withheld = (p: MaybeWithheld<Prediction>) => (p.withheld ? { withheld: p.withheld } : {});
+const similarity = (p: Prediction) => (p.toolSimilarity !== undefined ? { tool_similarity: round(p.toolSimilarity, 4) } : {});
+
+/** Abstention floors (src/engine/abstain.ts); each undefined: the model's own recommendation. */
+export interface Floors {
+  confidence?: number;
+  toolSimilarity?: number;
+}
+
+/** The floors of `choice`, with the model's recommendations where the choice leaves one open. */
+export function floorsFor(engine: NeedleEngine, floors: Floors = {}): Required<Floors> {
+  return { confidence: floors.confidence ?? engine.minConfidence, toolSimilarity: floors.toolSimilarity ?? engine.minToolSimilarity };
+}
 
 export interface BatchSummary {
   lines: number;
@@ -117,7 +145,7 @@ export interface BatchSummary {
 /**
  * Predicts every line of a JSONL stream with one engine and hands each output line to `write`. Lines without
  * "tools" get `catalogue()` (called once, when first needed). Blank lines are skipped. Calls below
- * `minConfidence` (default: the model's floor) are withheld.
+ * the floors (default: the model's) are withheld.
  */
 export async function predictBatch(
   engine: NeedleEngine,
@@ -125,10 +153,10 @@ export async function predictBatch(
   catalogue: () => Promise<ToolDeclaration[]>,
   write: (line: string) => void | Promise<void>,
   verbose = false,
-  minConfidence?: number,
+  floors: Floors = {},
 ): Promise<BatchSummary> {
   const t0 = performance.now();
-  const floor = minConfidence ?? engine.minConfidence;
+  const floor = floorsFor(engine, floors);
   let installed: ToolDeclaration[] | undefined;
   const summary: BatchSummary = { lines: 0, failed: 0, ms: [], seconds: 0 };
   let lineNo = 0;
@@ -151,9 +179,9 @@ export async function predictBatch(
       if (item.tools === undefined || item.tools === null) tools = installed ??= await catalogue();
       else if (Array.isArray(item.tools)) tools = item.tools as ToolDeclaration[];
       else throw new EngineError(`line ${lineNo}: "tools" must be an array of tool declarations`, "BAD_TOOLS");
-      const p = abstainBelow(await engine.predictDetailed(item.query, tools), floor);
+      const p = abstainBelow(await engine.predictDetailed(item.query, tools), floor.confidence, floor.toolSimilarity);
       summary.ms.push(p.ms);
-      const out = { id, calls: p.calls, confidence: round(p.confidence, 4), ms: round(p.ms, 1), ...withheld(p) };
+      const out = { id, calls: p.calls, confidence: round(p.confidence, 4), ...similarity(p), ms: round(p.ms, 1), ...withheld(p) };
       await write(JSON.stringify(verbose ? { ...out, toolsInPrompt: p.toolsInPrompt, details: p.details } : out));
     } catch (err) {
       if (!(err instanceof EngineError)) throw err;
@@ -239,7 +267,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     return engineFailure(err, io, "predict");
   }
-  const floor = choice.minConfidence ?? engine.minConfidence;
+  const floors: Floors = { ...(choice.minConfidence !== undefined ? { confidence: choice.minConfidence } : {}),
+    ...(choice.minToolSimilarity !== undefined ? { toolSimilarity: choice.minToolSimilarity } : {}) };
+  const floor = floorsFor(engine, floors);
   try {
     const catalogue = async () => fileTools ?? (await catalogueTools(choice.configFile, io));
     if (values.batch !== undefined) {
@@ -259,8 +289,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     const text = positionals.join(" ");
     try {
-      const p = abstainBelow(await engine.predictDetailed(text, await catalogue()), floor);
-      const out: Record<string, unknown> = { calls: p.calls, confidence: round(p.confidence, 4), ms: round(p.ms, 1), ...withheld(p) };
+      const p = abstainBelow(await engine.predictDetailed(text, await catalogue()), floor.confidence, floor.toolSimilarity);
+      const out: Record<string, unknown> = {
+        calls: p.calls, confidence: round(p.confidence, 4), ...similarity(p), ms: round(p.ms, 1), ...withheld(p),
+      };
       if (values.verbose) Object.assign(out, { toolsInPrompt: p.toolsInPrompt, details: p.details });
       io.out(JSON.stringify(out));
       return EXIT.OK;

@@ -30,6 +30,13 @@ export const sections: Record<string, Record<string, unknown>> = {
         default: null,
         description: "calls below this confidence are not run (\"not sure\"); null: the model's recommendation",
       },
+      min_tool_similarity: {
+        type: ["number", "null"],
+        minimum: 0,
+        maximum: 1,
+        default: null,
+        description: "a single call to a tool whose retrieval similarity to what was said is below this is not run (\"not sure\"); null: the model's recommendation, 0: off",
+      },
       threads: nullable({ type: "integer", minimum: 1, maximum: 64, default: null }),
     },
   },

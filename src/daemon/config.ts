@@ -11,7 +11,7 @@ import type { LogLevel } from "./log.js";
 import { packageRoot } from "./paths.js";
 
 export interface NeedledConfig {
-  model: { dir: string; retrievalK: number; threads?: number; minConfidence?: number; spanValues: boolean };
+  model: { dir: string; retrievalK: number; threads?: number; minConfidence?: number; minToolSimilarity?: number; spanValues: boolean };
   http: { enabled: boolean; host: string; port: number; token?: string };
   mqtt: {
     enabled: boolean;
@@ -109,7 +109,10 @@ export function parseConfig(text: string, opts: LoadOptions = {}): NeedledConfig
 
   const baseDir = opts.file ? dirname(opts.file) : process.cwd();
   const fromFile = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
-  const model = data.model as { dir: string; retrieval_k: number; threads: number | null; min_confidence: number | null; span_values: boolean };
+  const model = data.model as {
+    dir: string; retrieval_k: number; threads: number | null; min_confidence: number | null; min_tool_similarity: number | null;
+    span_values: boolean;
+  };
   const http = data.http as { enabled: boolean; host: string; port: number; token: string | null };
   const mqtt = data.mqtt as {
     enabled: boolean;
@@ -145,6 +148,7 @@ export function parseConfig(text: string, opts: LoadOptions = {}): NeedledConfig
       retrievalK: model.retrieval_k,
       ...(model.threads ? { threads: model.threads } : {}),
       ...(model.min_confidence !== null ? { minConfidence: model.min_confidence } : {}),
+      ...(model.min_tool_similarity !== null ? { minToolSimilarity: model.min_tool_similarity } : {}),
       spanValues: model.span_values,
     },
     http: { enabled: http.enabled, host: http.host, port: http.port, ...(http.token ? { token: http.token } : {}) },

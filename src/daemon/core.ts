@@ -2,7 +2,7 @@
 //   Utterance {text, device, source} -> confirmation answer? -> engine.predict(text, declarations)
 //   -> not sure below the confidence floor -> policy (sensitive tools) -> dispatcher (validate, handler, timeout) -> Answer -> the source.
 // Model output is data: a tool name is looked up in the registry, arguments are validated; nothing is eval'd.
-import { abstainBelow } from "../engine/abstain.js";
+import { abstainBelow, unsureBecause } from "../engine/abstain.js";
 import type { Prediction, ToolCall, ToolCaller } from "../engine/types.js";
 import type { Logger } from "../plugins/api.js";
 import type { CallErrorCode, CallResult, Dispatcher } from "../plugins/dispatcher.js";
@@ -56,6 +56,9 @@ export interface CoreDeps {
   /** Calls below this confidence are not run (config model.min_confidence); default: the engine's own
    * recommendation (ToolCaller.minConfidence, src/engine/abstain.ts). */
   minConfidence?: number;
+  /** A single call to a tool this far from the text is not run (config model.min_tool_similarity); default:
+   * the engine's recommendation (ToolCaller.minToolSimilarity). */
+  minToolSimilarity?: number;
   log: Logger;
 }
 
@@ -171,14 +174,22 @@ export class Core {
       return fail("ENGINE_ERROR", `prediction failed: ${(err as Error)?.message ?? err}`, t0, "Sorry, something went wrong understanding that.");
     }
     const floor = this.deps.minConfidence ?? engine.minConfidence ?? 0;
-    const guess = abstainBelow({ ...prediction, calls: Array.isArray(prediction.calls) ? prediction.calls : [] }, floor);
+    const similarityFloor = this.deps.minToolSimilarity ?? engine.minToolSimilarity ?? 0;
+    const checked = { ...prediction, calls: Array.isArray(prediction.calls) ? prediction.calls : [] };
+    const why = unsureBecause(checked, floor, similarityFloor);
+    const guess = abstainBelow(checked, floor, similarityFloor);
     if (guess.withheld) {
       const answer: Answer = {
         ok: false,
         say: "Sorry, I'm not sure what you meant.",
         calls: [],
         confidence: prediction.confidence,
-        error: { code: "NOT_SURE", message: `confidence ${prediction.confidence.toFixed(3)} is below ${floor}` },
+        error: {
+          code: "NOT_SURE",
+          message: why === "tool-similarity"
+            ? `the tool's similarity to the request ${prediction.toolSimilarity!.toFixed(3)} is below ${similarityFloor}`
+            : `confidence ${prediction.confidence.toFixed(3)} is below ${floor}`,
+        },
         ms: ms(t0),
       };
       this.logAnswer({ ...u, predictMs: prediction.ms, withheld: guess.withheld }, answer);

@@ -29,6 +29,8 @@ export interface EngineOptions {
   threads?: number;
   /** false: string values need not be spans of the text (config model.span_values) */
   spanValues?: boolean;
+  /** score the tools on every request (a configured model.min_tool_similarity needs the similarities) */
+  scoreTools?: boolean;
 }
 export type EngineFactory = (opts: EngineOptions) => Promise<ToolCaller>;
 
@@ -148,6 +150,7 @@ export class Daemon {
       engine: slot,
       retrievalK: this.config.model.retrievalK,
       ...(this.config.model.minConfidence !== undefined ? { minConfidence: this.config.model.minConfidence } : {}),
+      ...(this.config.model.minToolSimilarity !== undefined ? { minToolSimilarity: this.config.model.minToolSimilarity } : {}),
       log: this.log,
     });
     this.events.subscribe((e) => this.log.info("event", { device: e.device, plugin: e.plugin, event: e.event }));
@@ -283,6 +286,7 @@ export class Daemon {
         maxToolsInPrompt: model.retrievalK,
         ...(model.threads ? { threads: model.threads } : {}),
         ...(model.spanValues ? {} : { spanValues: false }),
+        ...((model.minToolSimilarity ?? 0) > 0 ? { scoreTools: true } : {}),
       });
       this.engineProblem = undefined;
       this.log.info("engine ready", { model: model.dir });

@@ -5,6 +5,13 @@
 // The floor belongs to the model: each export is calibrated on the trainer's own generated check set (never on
 // the dev or held-out sets) and records it in config.json as `decision.min_confidence`. The daemon's
 // `model.min_confidence` and `needled predict --min-confidence` override it; 0 turns abstaining off.
+//
+// A second, independent floor: the tool similarity. The model's retrieval head embeds the query and each tool
+// (src/engine/retrieval.ts); a call to a tool the query is far from is a request the tool was not made for
+// ("what's the weather" answered with set_temperature), even when the decoder wrote it confidently. The
+// floor (`decision.min_tool_similarity`, `model.min_tool_similarity`, `--min-tool-similarity`; 0: off) is
+// chosen by training/calibrate.py as the similarity that 99% of the right calls on the generated check set
+// reach: a recall rule, since the generated negatives no longer show the decoder's mistakes.
 import type { ModelConfig } from "./model-dir.js";
 import type { Prediction, ToolCall } from "./types.js";
 
@@ -15,13 +22,33 @@ export function modelMinConfidence(config: ModelConfig): number {
   return typeof v === "number" && v >= 0 && v <= 1 ? v : 0;
 }
 
+/** The model's tool-similarity floor: config.json `decision.min_tool_similarity` when a number in [-1, 1], else 0. */
+export function modelMinToolSimilarity(config: ModelConfig): number {
+  const decision = config["decision"] as { min_tool_similarity?: unknown } | undefined;
+  const v = decision?.min_tool_similarity;
+  return typeof v === "number" && v >= -1 && v <= 1 ? v : 0;
+}
+
 export type MaybeWithheld<P extends Prediction> = P & {
   /** The calls the model made with a confidence below the floor, withheld (`calls` is then []). */
   withheld?: ToolCall[];
 };
 
-/** `p` unchanged when its confidence reaches `floor` or it has no calls; else no calls, the guess kept aside. */
-export function abstainBelow<P extends Prediction>(p: P, floor: number): MaybeWithheld<P> {
-  if (p.calls.length === 0 || !(p.confidence < floor)) return p;
-  return { ...p, calls: [], withheld: p.calls };
+/** Why a prediction is withheld: its confidence, or its tool similarity, is below the floor. */
+export function unsureBecause(p: Prediction, floor: number, similarityFloor = 0): "confidence" | "tool-similarity" | null {
+  if (p.calls.length === 0) return null;
+  if (p.confidence < floor) return "confidence";
+  // A request for two things is close to neither tool alone: the similarity floor judges single calls only.
+  if (similarityFloor > 0 && p.calls.length === 1 && p.toolSimilarity !== undefined && p.toolSimilarity < similarityFloor) {
+    return "tool-similarity";
+  }
+  return null;
+}
+
+/**
+ * `p` unchanged when it has no calls, or its confidence reaches `floor` and (a single call, the tools scored)
+ * its tool similarity reaches `similarityFloor`; else no calls, the guess kept aside.
+ */
+export function abstainBelow<P extends Prediction>(p: P, floor: number, similarityFloor = 0): MaybeWithheld<P> {
+  return unsureBecause(p, floor, similarityFloor) ? { ...p, calls: [], withheld: p.calls } : p;
 }

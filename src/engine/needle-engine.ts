@@ -10,7 +10,7 @@
 // Calls are serialised per engine (one ONNX session pair, one request at a time, FIFO) and can be aborted
 // through `signal` while queued or between decoder steps.
 import { Ajv, type ValidateFunction } from "ajv";
-import { modelMinConfidence } from "./abstain.js";
+import { modelMinConfidence, modelMinToolSimilarity } from "./abstain.js";
 import { Confidence, tokenProbability, topKProbability } from "./confidence.js";
 import type { StepScores } from "./grammar/decode.js";
 import { compileGrammar, decodeConstrained, Vocabulary, type TokenGrammar } from "./grammar/index.js";
@@ -45,6 +45,12 @@ export interface EngineOptions {
    * the grammar lets the model copy, not invent, text (default true). false: any string the schema allows.
    */
   spanValues?: boolean;
+  /**
+   * Score the declared tools against the query (the retrieval head) on every request, also when all of them fit
+   * in the prompt, so that each prediction carries `toolSimilarity` (default: when the model has a
+   * tool-similarity floor, src/engine/abstain.ts). Costs one short encoder run per request.
+   */
+  scoreTools?: boolean;
   /** Run one tiny request at open so that the first real one does not pay onnxruntime's first-run costs (default true). */
   warmup?: boolean;
 }
@@ -57,7 +63,7 @@ export interface PredictionDetails {
   /** Declared tools, and whether retrieval chose among them. */
   declaredTools: number;
   retrieval: boolean;
-  /** Cosine similarity of each declared tool to the query (retrieval only), declared order. */
+  /** Cosine similarity of each declared tool to the query (retrieval or `scoreTools`), declared order. */
   retrievalScores?: number[];
   /** How decoding ended: "eos" (a complete answer), "budget" (did not fit: []), "dead", "invalid" (failed the
    * final schema check: []), "no-tools" (nothing declared: [] without running the model). */
@@ -123,6 +129,16 @@ function checkK(k: unknown, what: string): number {
   return k;
 }
 
+/** The lowest similarity among the called tools (each call names a declared tool: #checkCalls mapped it). */
+function calledToolSimilarity(calls: readonly ToolCall[], declared: readonly NormalizedTool[], scores: readonly number[]): number {
+  let min = Infinity;
+  for (const c of calls) {
+    const i = declared.findIndex((t) => t.name === c.name);
+    min = Math.min(min, i >= 0 ? scores[i]! : -1);
+  }
+  return min;
+}
+
 function aborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
     const why = signal.reason instanceof Error ? `: ${signal.reason.message}` : "";
@@ -137,6 +153,7 @@ export class NeedleEngine implements ToolCaller {
   readonly maxToolsInPrompt: number;
   readonly maxDecoderPositions: number;
   readonly spanValues: boolean;
+  readonly scoreTools: boolean;
   readonly #exactCuts: boolean;
   readonly #toolSets = new LruCache<string, ToolSet>(TOOL_SET_CACHE);
   readonly #toolEmbeddings = new LruCache<string, Float32Array>(TOOL_EMBEDDING_CACHE);
@@ -161,12 +178,18 @@ export class NeedleEngine implements ToolCaller {
     }
     this.maxDecoderPositions = positions;
     this.spanValues = opts.spanValues ?? true;
+    this.scoreTools = opts.scoreTools ?? modelMinToolSimilarity(model.config) > 0;
     this.#exactCuts = cutIsExact(tokenizer);
   }
 
   /** The model's recommended confidence floor (config.json `decision.min_confidence`; src/engine/abstain.ts). */
   get minConfidence(): number {
     return modelMinConfidence(this.model.config);
+  }
+
+  /** The model's recommended tool-similarity floor (config.json `decision.min_tool_similarity`; abstain.ts). */
+  get minToolSimilarity(): number {
+    return modelMinToolSimilarity(this.model.config);
   }
 
   /** Loads the model directory. EngineError MODEL_MISSING / MODEL_INVALID with the file and the reason. */
@@ -251,7 +274,7 @@ export class NeedleEngine implements ToolCaller {
 
     const declared = set.prepared.tools;
     if (declared.length === 0) {
-      return this.#result(t0, [], 1, [], {
+      return this.#result(t0, [], 1, [], undefined, {
         encoderTokens: 0, truncated: { query: false, tools: false }, declaredTools: 0, retrieval: false,
         status: "no-tools", firstTokenWasToolCall: true, answer: "[]", answerTokens: 0, decoderCalls: 0,
         forcedTokens: 0, fullRowFetches: 0, decisions: [], geometricMeanConfidence: 1,
@@ -262,10 +285,10 @@ export class NeedleEngine implements ToolCaller {
     const tPrepared = performance.now();
     let subsetKey = "*";
     let scores: number[] | undefined;
-    if (declared.length > k) {
+    if (declared.length > k || this.scoreTools) {
       const picked = await this.#retrieve(head.ids, declared, k, options.signal);
       scores = picked.scores;
-      subsetKey = picked.kept.join(",");
+      if (declared.length > k) subsetKey = picked.kept.join(",");
     }
     const prompt = this.#promptTools(set, subsetKey);
     const tRetrieved = performance.now();
@@ -311,11 +334,12 @@ export class NeedleEngine implements ToolCaller {
       }
       // An answer that had to be abandoned is no answer: nothing to be confident about.
       const value = status === "eos" ? confidence.value : 0;
-      return this.#result(t0, calls, value, prompt.names, {
+      const similarity = scores && calls.length > 0 ? calledToolSimilarity(calls, declared, scores) : undefined;
+      return this.#result(t0, calls, value, prompt.names, similarity, {
         encoderTokens: input.ids.length,
         truncated: { query: head.cut || input.truncated.query, tools: input.truncated.tools },
         declaredTools: declared.length,
-        retrieval: scores !== undefined,
+        retrieval: declared.length > k,
         ...(scores ? { retrievalScores: scores } : {}),
         status,
         firstTokenWasToolCall,
@@ -367,8 +391,12 @@ export class NeedleEngine implements ToolCaller {
     return { p: tokenProbability(full, toolCall), argmax: argmaxIs(full, toolCall), fetched: !(row instanceof Float32Array) };
   }
 
-  #result(t0: number, calls: ToolCall[], confidence: number, toolsInPrompt: string[], details: PredictionDetails): DetailedPrediction {
-    return { calls, confidence, ms: performance.now() - t0, toolsInPrompt, details };
+  #result(t0: number, calls: ToolCall[], confidence: number, toolsInPrompt: string[], toolSimilarity: number | undefined,
+    details: PredictionDetails): DetailedPrediction {
+    return {
+      calls, confidence, ms: performance.now() - t0, toolsInPrompt,
+      ...(toolSimilarity !== undefined ? { toolSimilarity } : {}), details,
+    };
   }
 
   // ---- tool sets, retrieval, validation ----------------------------------------------------------------

@@ -49,6 +49,9 @@ export interface Prediction {
   ms: number;
   /** Names of the tools that were put in the prompt (differs from the declared set when retrieval kicked in). */
   toolsInPrompt?: string[];
+  /** The lowest retrieval similarity (cosine, [-1, 1]) of a called tool to the query; present when the engine
+   * scored the tools (retrieval, or a tool-similarity floor: src/engine/abstain.ts) and there are calls. */
+  toolSimilarity?: number;
 }
 
 export interface PredictOptions {
@@ -63,6 +66,8 @@ export interface ToolCaller {
   /** The model's recommended floor: calls with a lower confidence are better treated as no answer
    * (src/engine/abstain.ts). Absent means 0 (never abstain). */
   readonly minConfidence?: number;
+  /** The model's recommended tool-similarity floor (src/engine/abstain.ts). Absent means none. */
+  readonly minToolSimilarity?: number;
   close(): Promise<void>;
 }
 

@@ -37,3 +37,28 @@ def test_floor_scores_withholds_low_confidence_calls(tmp_path):
     assert [r["refusal_accuracy"] for r in rows] == [0.0, 1.0, 1.0]
     assert [r["score"] for r in rows] == [0.5, 2.0, 1.5]
     assert calibrate.best(rows)["min_confidence"] == 0.1
+
+
+def test_right_single_call_similarities_takes_right_single_calls_in_both_formats():
+    items = [{"id": "a", "query": "q", "expected": [{"name": "turn_on", "arguments": {}}]},     # right
+             {"id": "b", "query": "q", "expected": [{"name": "turn_on", "arguments": {}}]},     # wrong tool
+             {"id": "c", "query": "q", "expected": []},                                         # negative
+             {"query": "q", "tools": [], "answer": [{"name": "x", "arguments": {}}]},           # training format, right
+             {"query": "q", "tools": [], "answer": [{"name": "x"}, {"name": "y"}]},            # two calls
+             {"query": "q", "tools": [], "answer": [{"name": "x", "arguments": {}}]}]           # not scored
+    preds = [{"calls": [{"name": "turn_on"}], "tool_similarity": 0.91},
+             {"calls": [{"name": "turn_off"}], "tool_similarity": 0.5},
+             {"calls": [{"name": "turn_on"}], "tool_similarity": 0.4},
+             {"calls": [{"name": "x"}], "tool_similarity": 0.77},
+             {"calls": [{"name": "x"}, {"name": "y"}], "tool_similarity": 0.2},
+             {"calls": [{"name": "x"}]}]
+    assert calibrate.right_single_call_similarities(items, preds) == [0.91, 0.77]
+
+
+def test_similarity_floor_keeps_the_share_and_rounds_down():
+    sims = [0.5 + i / 1000 for i in range(300)]          # 0.500 .. 0.799
+    # 1% of 300 = 3 below the floor: the 4th lowest, 0.503, rounded down to 0.50
+    assert calibrate.similarity_floor(sims) == 0.5
+    assert calibrate.similarity_floor([0.9] * 150 + [0.2] * 150, keep=0.4) == 0.9
+    assert calibrate.similarity_floor([0.9] * 50) is None  # too few to set a floor on
+    assert calibrate.similarity_floor([-0.3] * 300) == 0.0
