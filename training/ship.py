@@ -41,8 +41,15 @@ def card(a, cfg: dict, sizes: dict) -> str:
         _row("generated check set (`--eval-format --seed 4242`)", a.gen) + \
         _row("generated novel-name check set (`--eval-format --seed 4343 --novel 0.5`)", a.novel) + \
         _row("generated check set with open-topic negatives (`--eval-format --seed 4545`)", a.topic)
-    rows_all = _row("dev, abstaining off (`--min-confidence 0`)", a.dev_all) + \
+    rows_all = _row("dev, tool-similarity floor off (`--min-tool-similarity 0`)", a.dev_conf) + \
+        _row("held-out, tool-similarity floor off", a.heldout_conf) + \
+        _row("dev, abstaining off (`--min-confidence 0 --min-tool-similarity 0`)", a.dev_all) + \
         _row("held-out, abstaining off", a.heldout_all)
+    sim_floor = ""
+    if decision.get("min_tool_similarity"):
+        sim_floor = (f", and withholding a single call whose tool's retrieval similarity to the request is below "
+                     f"`decision.min_tool_similarity` = {decision['min_tool_similarity']} (`training/calibrate.py`, on "
+                     f"{decision.get('min_tool_similarity_chosen_on', '-')})")
     lat = ""
     if a.latency and os.path.exists(a.latency):
         lines = [json.loads(x) for x in open(a.latency) if x.strip()]
@@ -78,7 +85,7 @@ Details of what the generator produces are in `training/README.md` ("1. Data").
 `npm run eval` — the shipped engine exactly as the daemon runs it: this directory's int8 ONNX graphs on
 onnxruntime-node, the 18 built-in declarations with top-8 retrieval by the model's own retrieval head, the
 grammar with span values, and abstaining below `decision.min_confidence` = {decision.get("min_confidence", 0)}
-(chosen by `training/calibrate.py` on the generated check set: {decision.get("chosen_on", "-")}); scored by
+(chosen by `training/calibrate.py` on the generated check set: {decision.get("chosen_on", "-")}){sim_floor}; scored by
 `/work/shared/eval/score.py`.
 
 | set | call acc | refusal acc | tool selection | argument acc | unevidenced args |
@@ -92,7 +99,7 @@ npm run eval -- training/data/gen-novel.jsonl         # the novel-name check set
 npm run eval -- training/data/gen-topic.jsonl         # the check set with open-topic negatives
 ```
 The dev and held-out sets were used for these measurements only (never for training, templates, vocabularies
-or the abstention floor).
+or the abstention floors).
 
 ## Speed
 
@@ -118,7 +125,9 @@ def main(argv=None) -> int:
     ap.add_argument("--gen")
     ap.add_argument("--novel", help="summary of the novel-name check set (gen-novel.jsonl)")
     ap.add_argument("--topic", help="summary of the check set with open-topic negatives (gen-topic.jsonl)")
-    ap.add_argument("--dev-all")
+    ap.add_argument("--dev-all", help="dev summary with abstaining off")
+    ap.add_argument("--dev-conf", help="dev summary with the tool-similarity floor off")
+    ap.add_argument("--heldout-conf", help="held-out summary with the tool-similarity floor off")
     ap.add_argument("--heldout-all")
     ap.add_argument("--latency")
     ap.add_argument("--status", default="")
