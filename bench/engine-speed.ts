@@ -26,8 +26,9 @@
 // (one more mha run: 191; unchanged: what the encoder keeps between requests is about the same), "RSS peak" 201-206 -> 211-222 MB (the
 // uncached reference decode on top of the arena the encoder keeps). Not in the 150 MB budget yet at 1024 tokens or
 // serving; measured beside it (bench engine-speed, random 26M): glibc with one malloc arena (MALLOC_ARENA_MAX=1,
-// per-thread arenas keep their own freed chunks) 1024 / serving 153 / 162 MB; every projection as 4-bit
-// MatMulNBits (block 32; not exported: accuracy unmeasured) 153-155 / 158-166 MB, both together 150 / 155 MB.
+// per-thread arenas keep their own freed chunks) 1024 / serving 153-154 / 160-162 MB (2 runs); every projection
+// as 4-bit MatMulNBits (block 32; not exported: accuracy unmeasured) 153-156 / 158-166 MB (3 runs); both together
+// 150 / 153-155 MB (2 runs); speeds within the noise.
 // onnxruntime-node copies every output into a new JS buffer; the engine copies those into its buffer at once and
 // a young GC frees them (src/engine/onnx-model.ts), so no request's K/V wait for V8's next full GC.
 // The uncached "reference" decode (the whole 33-token prefix per call) is no part of serving: its per-call
