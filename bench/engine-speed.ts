@@ -15,11 +15,22 @@
 // runtime ~15 MB; V8 heap ~12 MB; node). Serving brings back the file pages the runs use: ~45 MB (node 21,
 // libonnxruntime 10, weights.data 4, the rest small). Per request: the cross K/V and cross.onnx's input live in
 // one reusable buffer (18 KB per encoder token: 18 MB at 1024, sized in steps of 256 tokens) and
-// onnxruntime's encoder intermediates peak at ~22 MB at 1024 tokens (traced with an LD_PRELOAD malloc shim; of
-// it the attention scores of one GQA op, 8 MB at 1024, 2 MB at 512), in glibc's heap, which keeps them for the next request (giving pages back costs
-// more page faults than the encoder's whole run: a fixed mmap threshold halved prefill speed). onnxruntime-node
-// copies every output into a new JS buffer; the engine copies those into its buffer at once and a young GC
-// frees them (src/engine/onnx-model.ts), so no request's K/V wait for V8's next full GC.
+// onnxruntime's encoder intermediates. The default "mha" encoder (MultiHeadAttention's flash kernel, no
+// [heads, T, T] scores; exact-length input) has at most ~9 MB of them live at 1024 tokens (traced with an
+// LD_PRELOAD malloc shim), in onnxruntime's arena, which keeps ~23 MB after a 1024-token request (in glibc's heap
+// the same hundreds of 0.25-1 MB tensors spread over a 95-110 MB heap). A "gqa" encoder (models exported before)
+// peaks at ~22 MB at 1024 tokens (of it the attention scores of one GQA op, 8 MB at 1024, 2 MB at 512), in glibc's
+// heap, which keeps them for the next request (giving pages back costs more page faults than the encoder's whole
+// run: a fixed mmap threshold halved prefill speed). Measured in one session, 3 runs each, gqa -> mha: peak
+// encoding 512 tokens 145-148 -> 127-132 MB, 1024 tokens 173-205 -> 160-165 MB, serving 166-173 -> 170-174 MB
+// (one more mha run: 191; unchanged: what the encoder keeps between requests is about the same), "RSS peak" 201-206 -> 211-222 MB (the
+// uncached reference decode on top of the arena the encoder keeps). Not in the 150 MB budget yet at 1024 tokens or
+// serving; measured beside it (bench engine-speed, random 26M): glibc with one malloc arena (MALLOC_ARENA_MAX=1,
+// per-thread arenas keep their own freed chunks) 1024 / serving 153-154 / 160-162 MB (2 runs); every projection
+// as 4-bit MatMulNBits (block 32; not exported: accuracy unmeasured) 153-156 / 158-166 MB (3 runs); both together
+// 150 / 153-155 MB (2 runs); speeds within the noise.
+// onnxruntime-node copies every output into a new JS buffer; the engine copies those into its buffer at once and
+// a young GC frees them (src/engine/onnx-model.ts), so no request's K/V wait for V8's next full GC.
 // The uncached "reference" decode (the whole 33-token prefix per call) is no part of serving: its per-call
 // logits (1 MB) and row store (1 MB) wait for a full GC, and it sets the "RSS peak" column.
 // Decoder I/O 3 models (the exporter's default) no longer hand back a 32 KB row of logits per decoder step (their

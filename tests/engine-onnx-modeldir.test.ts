@@ -61,8 +61,14 @@ describe("validateModelConfig", () => {
     [["architecture", "num_kv_heads"], 3, /num_heads \(4\) must be a multiple of num_kv_heads \(3\)/],
     [["architecture", "head_dim"], 15, /head_dim \(15\) must be even/],
     [["max_decoder_len"], "64", /max_decoder_len must be integer/],
+    [["encoder_padding"], "exact", /encoder_padding must be one of "bucket", "none"/],
   ])("%j = %j is refused", (path, value, message) => {
     expect(invalid(withChange(path as string[], value))).toMatch(message);
+  });
+
+  test("encoder_padding is optional (models exported before it) and read when present", () => {
+    expect(validateModelConfig(structuredClone(GOOD)).encoder_padding).toBeUndefined();
+    expect(validateModelConfig({ ...structuredClone(GOOD), encoder_padding: "none" }).encoder_padding).toBe("none");
   });
 
   test("not an object", () => {

@@ -28,17 +28,22 @@ const noRepeat = (row: Float32Array, prefix: readonly number[]) => {
 };
 
 // Graph variants the exporter can write besides the default (kept correct so they stay measurable). The default
-// decoder is I/O 2 (cache rows, ONNX Attention); dec_cache "present" is I/O 1, what models exported before carry.
+// encoder is "mha" (MultiHeadAttention, no mask, exact-length input); "gqa" is what models exported before carry.
+// The default decoder is I/O 2 (cache rows, ONNX Attention); dec_cache "present" is I/O 1, what models exported
+// before carry.
 // The default cross K/V come from cross.onnx, a decoder layer per run; cross_kv "per_layer"/"fused" put every
 // layer's K/V among the encoder's outputs, as models exported before cross.onnx do.
 const VARIANTS = [
   { enc_attention: "matmul", dec_attention: "matmul" },
-  { cross_kv: "fused", enc_gqa_groups: 1, cross_attention: "attention" },
-  { enc_gqa_groups: 2, dec_attention: "matmul", cross_kv: "fused" },
+  { enc_attention: "gqa", cross_kv: "fused", enc_gqa_groups: 1, cross_attention: "attention" },
+  { enc_attention: "gqa", enc_gqa_groups: 2, dec_attention: "matmul", cross_kv: "fused" },
   { dec_cache: "present", dec_attention: "gqa" },
   { dec_cache: "present", dec_attention: "matmul", cross_attention: "attention" },
   { cross_kv: "per_layer" },
-  { enc_qkv: "fused" },
+  { enc_attention: "gqa", enc_qkv: "fused" },
+  { enc_attention: "gqa" },
+  { enc_qkv: "fused", enc_gqa_groups: 1 },
+  { enc_gqa_groups: 2, cross_kv: "fused" },
 ];
 
 const CASES = [
@@ -138,13 +143,14 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
   test("the graphs honour attention masks: a right-padded encoder input gives the unpadded results", async () => {
     const c = CASES[0]!;
     const i64 = (a: number[]) => new Tensor("int64", BigInt64Array.from(a.map(BigInt)), [1, a.length]);
-    // encoder: GQA (seqlens) and MatMul (additive bias) masking; cross-attention: MatMul + bias and ONNX Attention
-    for (const variant of ["fp32", "variant0", "variant1", "variant3", "variant5"]) {
+    // encoder: MHA (cut to the mask's length), GQA (seqlens) and MatMul (additive bias) masking; cross-attention:
+    // MatMul + bias and ONNX Attention
+    for (const variant of ["fp32", "variant0", "variant1", "variant3", "variant5", "variant7", "variant8", "variant9"]) {
       const enc = await InferenceSession.create(join(dir, variant, "encoder.onnx"));
       const dec = await InferenceSession.create(join(dir, variant, "decoder.onnx"));
       const crossFile = join(dir, variant, "cross.onnx");
       const cross = existsSync(crossFile) ? await InferenceSession.create(crossFile) : undefined;
-      expect(cross !== undefined).toBe(variant === "fp32" || variant === "variant0" || variant === "variant3");
+      expect(cross !== undefined).toBe(["fp32", "variant0", "variant3", "variant7", "variant8"].includes(variant));
       const io = JSON.parse(readFileSync(join(dir, variant, "config.json"), "utf8")).graph.io as number;
       expect(io).toBe(variant === "variant3" ? 1 : 2);
       const empty = new Tensor("float32", new Float32Array(0), io === 2 ? [1, 0, 32] : [1, 2, 0, 16]);
@@ -173,6 +179,24 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
       } finally {
         await Promise.all([enc.release(), dec.release(), cross?.release()]);
       }
+    }
+  });
+
+  test("the engine gives an exact-length (mha) encoder the real tokens and pads a GQA encoder's to 64", async () => {
+    const src = CASES[0]!.src; // 13 tokens
+    expect(fp32.config.encoder_padding).toBe("none");
+    const exact = await fp32.encode(src);
+    expect(exact.feeds.encoder_attention_mask!.dims).toEqual([1, src.length]);
+    expect(exact.feeds.cross_k_0!.dims.at(-1)).toBe(src.length);
+    const gqa = await NeedleOnnxModel.load(join(dir, "variant7"));
+    try {
+      expect(gqa.config.encoder_padding).toBe("bucket");
+      const padded = await gqa.encode(src);
+      expect(padded.length).toBe(src.length);
+      expect(padded.feeds.encoder_attention_mask!.dims).toEqual([1, 64]);
+      expect(maxAbsDiff(padded.embedding, exact.embedding)).toBeLessThan(1e-5);
+    } finally {
+      await gqa.close();
     }
   });
 

@@ -8,7 +8,7 @@ cross.onnx, weights.data (the graphs' initializers, each tensor once), tokenizer
 
 `--config` is a JSON object of NeedleConfig fields (for --random; with a checkpoint the architecture comes
 from the weights, and the tokenizer must fit it). Graph variants kept for measurements:
---top-k K (decoder I/O 3 with K, the default 64; 0: I/O 2), --enc-attention gqa|matmul, --dec-cache rows|present
+--top-k K (decoder I/O 3 with K, the default 64; 0: I/O 2), --enc-attention mha|gqa|matmul, --dec-cache rows|present
 (present: decoder I/O 1), --dec-attention
 attention|matmul|gqa, --cross-attention matmul|attention, --block-size N (int8 block along K),
 --enc-gqa-groups N, --enc-qkv grouped|fused, --cross-kv graph|per_layer|fused, --no-external-data.
@@ -18,6 +18,12 @@ see needle/onnx_graphs.py for the graph itself):
 - Hand-written graphs of fused onnxruntime ops instead of torch.onnx.export: a decoder step is ~230 nodes, many
   of them free Reshapes (measured: a Reshape costs ~0 us, an SLN or an Add 0.3-0.4 us, a 512x512 MatMulNBits
   3.8 us).
+- Encoder attention `mha` (com.microsoft.MultiHeadAttention with no mask: onnxruntime's flash kernel, no
+  [heads, T, T] scores; config.json `encoder_padding: "none"`, so the engine gives it the exact tokens and runs
+  it with onnxruntime's memory arena) instead of `gqa` (GroupQueryAttention, 4 ops per layer): random 26M int8,
+  bench engine-speed, one session, 3 runs each: peak RSS encoding 512 tokens 145-148 -> 127-132 MB, 1024 tokens
+  173-205 -> 160-165 MB, serving 100 queries 166-173 -> 168-174 MB (unchanged); fp32: 232 / 290 / 282 -> 210 /
+  239 / 257 MB; prefill 512 the same within the noise (8.0-10.3k -> 8.2-10.7k tok/s).
 - Decoder I/O 2 (the cache stays in the runtime, a step returns only its new rows): onnxruntime-node copies
   every output into a new JS buffer (~3-5 us per output, plus the bytes), and I/O 1 hands back all 16 present
   tensors of the grown cache each step. Measured interleaved in one run (int8 26M, encoder 512, cache 32):
@@ -123,6 +129,7 @@ def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, ext
         "max_encoder_len": c.max_encoder_len,
         "max_decoder_len": c.max_decoder_len,
         "quantization": opts.quant,
+        "encoder_padding": opts.encoder_padding,
         "files": {"encoder": "encoder.onnx", "decoder": "decoder.onnx", "tokenizer": "tokenizer.model"},
         "source": source,
         "created": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
@@ -224,7 +231,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--name", default=None)
     p.add_argument("--block-size", type=int, default=GraphOptions.block_size)
     p.add_argument("--accuracy-level", type=int, default=4)
-    p.add_argument("--enc-attention", choices=["gqa", "matmul"], default=GraphOptions.enc_attention)
+    p.add_argument("--enc-attention", choices=["mha", "gqa", "matmul"], default=GraphOptions.enc_attention,
+                   help="encoder attention: mha (default; MultiHeadAttention without a mask, exact-length input), "
+                        "gqa (GroupQueryAttention, masked, the engine pads) or matmul")
     p.add_argument("--dec-attention", choices=["gqa", "matmul", "attention"], default=None,
                    help="decoder self-attention (default: attention with --dec-cache rows, gqa with present)")
     p.add_argument("--dec-cache", choices=["rows", "present"], default=GraphOptions.dec_cache)

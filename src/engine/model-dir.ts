@@ -36,6 +36,10 @@ export interface ModelConfig {
   max_encoder_len: number;
   max_decoder_len: number;
   quantization: "fp32" | "int8";
+  /** "bucket" (also when absent: models exported before the key): the engine pads the encoder's input at the end
+   * to a size class; "none": it gives the encoder the exact tokens (an encoder without an attention mask, which
+   * runs on the real tokens only, so padding would only cost). */
+  encoder_padding?: "bucket" | "none";
   /** `weights`: the external-data file the graphs read their initializers from (when the exporter wrote one);
    * `cross`: the graph projecting one decoder layer's cross K/V from the encoder's hidden states (models whose
    * encoder outputs `encoder_hidden` instead of every layer's `cross_k_i`/`cross_v_i`). */
@@ -84,6 +88,7 @@ const SCHEMA = {
     max_encoder_len: positiveInt,
     max_decoder_len: positiveInt,
     quantization: { enum: ["fp32", "int8"] },
+    encoder_padding: { enum: ["bucket", "none"] },
     files: {
       type: "object",
       required: ["encoder", "decoder", "tokenizer"],

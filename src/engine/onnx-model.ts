@@ -46,7 +46,7 @@ export interface NeedleOnnxOptions {
 
 /** What the decoder needs from one encoder run. Immutable; reuse it for every decode step of the request. */
 export interface EncoderState {
-  /** Encoder tokens T (as given: encode() pads them for onnxruntime, see ENCODER_BUCKET). */
+  /** Encoder tokens T (as given: encode() may pad them for onnxruntime, see ENCODER_BUCKET). */
   readonly length: number;
   /** Retrieval embedding of the encoder input (L2-normalised, retrieval_dim). */
   readonly embedding: Float32Array;
@@ -153,24 +153,30 @@ class RowStore {
 
 /**
  * Per-session options on top of `base` (the caller's sessionOptions win, key by key in `extra.session`).
- * - Encoder (and cross.onnx) without the memory arena: its buffers scale with the input (attention scores, K/V
- *   of up to 1024 tokens) and go back after each run (measured: peak RSS 212 -> 172 MB at 1024 tokens, same
- *   speed); and without memory patterns, which are per input shape and every request has its own length
- *   (measured with cross.onnx: peak RSS at 512/1024 tokens 144/187 -> 138/178 MB, serving 183 -> 181 MB,
- *   same speed).
+ * - Encoder (and cross.onnx) of a GroupQueryAttention model without the memory arena: its buffers scale with the
+ *   input (attention scores, K/V of up to 1024 tokens) and go back after each run (measured: peak RSS 212 -> 172
+ *   MB at 1024 tokens, same speed); and without memory patterns, which are per input shape and every request has
+ *   its own length (measured with cross.onnx: peak RSS at 512/1024 tokens 144/187 -> 138/178 MB, serving 183 ->
+ *   181 MB, same speed).
+ * - An exact-length encoder (config.json encoder_padding "none": MultiHeadAttention's flash kernel, no score
+ *   matrix) and its cross.onnx WITH the arena: their intermediates are hundreds of 0.25-1 MB tensors (9 MB live
+ *   at most at 1024 tokens, traced), which glibc's heap placed ever higher (a 95-110 MB heap after one 1024-token
+ *   encoder run); onnxruntime's arena reuses its blocks. Measured (random 26M int8, 2-core box, 2 runs each):
+ *   peak RSS encoding 1024 tokens 202-222 -> 152-157 MB, serving (bench engine-speed child) 186-200 -> 166-169 MB.
  * - Thread spinning: each session has its own pool, and by default an idle worker spins for tens of ms after a
  *   run, on a 2-core box taking a core from the other session. The encoder stops spinning when its run ends
  *   (`force_spinning_stop`); the decoder spins at most 1 ms (`intra_op.spin_duration_us`), enough to stay hot
  *   between the steps of one request. Measured on the 2-core box (int8 26M): encoder 512 right after a decode
  *   82 -> 58 ms, the first decoder steps after an encode ~2.0 -> ~1.2 ms, steady decode unchanged.
  */
-function sessionOptionsFor(what: "encoder" | "decoder" | "cross", base: InferenceSession.SessionOptions): InferenceSession.SessionOptions {
+function sessionOptionsFor(what: "encoder" | "decoder" | "cross", base: InferenceSession.SessionOptions,
+  exactEncoder: boolean): InferenceSession.SessionOptions {
   const extra = (base.extra ?? {}) as Record<string, unknown>;
   const session = (extra.session ?? {}) as Record<string, string>;
   const once = what !== "decoder"; // once per request (cross.onnx: a run per decoder layer, right after the encoder)
   const spin = once ? { force_spinning_stop: "1" } : { "intra_op.spin_duration_us": "1000" };
   return {
-    ...(once ? { enableCpuMemArena: false, enableMemPattern: false } : {}),
+    ...(once ? { enableCpuMemArena: exactEncoder, enableMemPattern: false } : {}),
     ...base,
     extra: { ...extra, session: { ...spin, ...session } },
   };
@@ -183,6 +189,8 @@ function sessionOptionsFor(what: "encoder" | "decoder" | "cross", base: Inferenc
  * shape) come from glibc's heap, and requests of ever-different lengths fragment it; with the sizes rounded to
  * a few dozen classes freed blocks fit the next request. Measured serving catalogue-dev (random 26M int8, mean
  * 589 encoder tokens): heap 87 -> 64 MB, peak RSS 201 -> 180 MB, 114 -> 116 ms per request (128: no better).
+ * Not for models whose config.json says encoder_padding "none": their encoder runs on the real tokens whatever it
+ * is given, and its intermediates come from onnxruntime's arena (see sessionOptionsFor).
  */
 const ENCODER_BUCKET = 64;
 
@@ -273,7 +281,7 @@ export class NeedleOnnxModel {
     };
     const open = async (path: string, what: "encoder" | "decoder" | "cross") => {
       try {
-        return await InferenceSession.create(path, sessionOptionsFor(what, base));
+        return await InferenceSession.create(path, sessionOptionsFor(what, base, md.config.encoder_padding === "none"));
       } catch (err) {
         throw new EngineError(`${path}: onnxruntime cannot load the ${what} graph: ${(err as Error).message}`, "MODEL_INVALID");
       }
@@ -339,9 +347,11 @@ export class NeedleOnnxModel {
   async encode(ids: ArrayLike<number>): Promise<EncoderState> {
     const [enc] = this.#sessions();
     this.#checkIds(ids, "encoder input", this.config.max_encoder_len);
-    // padded at the end to a multiple of ENCODER_BUCKET tokens, masked (see ENCODER_BUCKET)
+    // padded at the end to a multiple of ENCODER_BUCKET tokens, masked (see ENCODER_BUCKET), unless the model
+    // says padding only costs it (config.json encoder_padding "none")
     const real = ids.length;
-    const T = Math.min(this.config.max_encoder_len, Math.ceil(real / ENCODER_BUCKET) * ENCODER_BUCKET);
+    const T = this.config.encoder_padding === "none" ? real
+      : Math.min(this.config.max_encoder_len, Math.ceil(real / ENCODER_BUCKET) * ENCODER_BUCKET);
     const padded = T > real ? [...Array.from(ids), ...new Array<number>(T - real).fill(this.config.special_ids.pad)] : ids;
     const mask = int64([...new Array<number>(real).fill(1), ...new Array<number>(T - real).fill(0)]);
     const feeds: Record<string, Tensor> = { encoder_attention_mask: mask };

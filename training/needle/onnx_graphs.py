@@ -9,8 +9,15 @@ Graph design (fp32 and int8 share it; int8 swaps every projection MatMul for com
 - sigmoid(gate) is folded into out_proj; Q/K/V projections are one matmul (Split after);
   1/sqrt(head_dim) is folded into the q-norm weight when sqrt(head_dim) is a power of two (exact).
 - QK-norm is an SLN over the head axis of a [.., heads, head_dim] view.
-- Encoder attention: com.microsoft.GroupQueryAttention (rotary + attention in one op) or explicit MatMul
-  attention with the GQA grouping done by a reshape (query heads j*G..j*G+G-1 x kv head j).
+- Encoder attention ("mha", the default): per group of kv heads, q and k normed and rotated
+  (com.microsoft.RotaryEmbedding), each kv head repeated for its G query heads (query heads j*G..j*G+G-1 x kv
+  head j) and com.microsoft.MultiHeadAttention with no mask, which onnxruntime's CPU kernel runs as MLAS flash
+  attention (tiled: no [heads, T, T] score matrix; measured with onnxruntime-node 1.30, one op of 8 heads at
+  T=1024/2048/4096: +27/+49/+81 MB peak RSS vs +70/+200/+632 MB with a key_padding_mask and +53/+170/+588 MB
+  for GroupQueryAttention, and 2-3x faster). With no mask the layers run on the real tokens: the graph cuts the
+  input to sum(attention_mask) tokens and pads the hidden states back with zeros. Or
+  com.microsoft.GroupQueryAttention (rotary + attention in one op; its scores are [heads, T, T]) or explicit
+  MatMul attention with the GQA grouping done by a reshape.
 - Decoder self-attention, decoder I/O 2 (`dec_cache="rows"`, the default): the cache is rows [1, P, kv_dim]
   per layer held by the runtime; the step rotates q and k (com.microsoft.RotaryEmbedding), appends its rows
   (Concat) and runs ONNX Attention (opset 23, GQA by q_num_heads/kv_num_heads, a causal bias for runs of n > 1);
@@ -20,8 +27,8 @@ Graph design (fp32 and int8 share it; int8 swaps every projection MatMul for com
   first) and `logsumexp` [1, n] (the top logit minus its LogSoftmax: MLAS-vectorised, unlike ReduceLogSumExp;
   NaN when a logit is NaN or +Inf). `logits` stays an output: onnxruntime computes and copies out only what a
   run asks for, so the engine asks for it only in the rare step the K cannot decide.
-- Masks: the encoder's GQA takes the real length from attention_mask (its sum), so padding must be at the
-  end (the engine never pads: batch 1); MatMul attention paths and the decoder's cross-attention add a
+- Masks: the encoder's MHA and GQA take the real length from attention_mask (its sum), so padding must be at
+  the end (batch 1); MatMul attention paths and the decoder's cross-attention add a
   -1e9 bias where the mask is 0.
 - The encoder emits every decoder layer's cross K (k-normed; transposed [1,KV,hd,T] for the MatMul
   cross-attention, [1,KV,T,hd] for `cross_attention="attention"`) and V, so a decoder step only reads them.
@@ -54,15 +61,17 @@ class GraphOptions:
     quant: str = "fp32"                 # "fp32" | "int8"
     block_size: int = 128               # int8 block along K (per matrix: the largest power of two <= this dividing K)
     accuracy_level: int = 4             # MatMulNBits: 4 = int8 compute
-    enc_attention: str = "gqa"          # "gqa" | "matmul"
+    enc_attention: str = "mha"          # "mha" | "gqa" | "matmul"; "mha": com.microsoft.MultiHeadAttention without a
+    #                                     mask, onnxruntime's tiled flash kernel (no [heads, T, T] scores); the
+    #                                     graph cuts a right-padded input to its real length (build_encoder)
     dec_attention: str = "attention"    # decoder self-attention: "gqa" | "matmul" | "attention" (ONNX Attention-23)
     dec_cache: str = "rows"             # "rows": past_self_k/v_i [1, P, kv_dim] in, new_self_kv rows out;
     #                                     "present": past/present_self_k/v_i [1, KV, P, hd] (format io 1)
     cross_attention: str = "matmul"     # "matmul" (K^T layout [1,KV,hd,T]) | "attention" (Attention-23, [1,KV,T,hd])
     shared_embedding: bool = True       # int8: one uint8 table for the gather and the output matmul
-    enc_gqa_groups: int = 4             # encoder: GQA ops per layer (kv heads split in groups, gcd with
-    #                                     num_kv_heads): one kv head's scores at a time, less peak memory
-    enc_qkv: str = "grouped"            # encoder GQA: "grouped" (a q|k|v matmul per GQA op, so only that group's
+    enc_gqa_groups: int = 4             # encoder: attention ops per layer ("gqa"/"mha"; kv heads split in groups, gcd
+    #                                     with num_kv_heads): one kv head's scores at a time, less peak memory
+    enc_qkv: str = "grouped"            # encoder GQA/MHA: "grouped" (a q|k|v matmul per attention op, so only that group's
     #                                     projections are in flight: 31 -> 22 MB of intermediates at 1024 tokens
     #                                     for 26M, ~3% slower) | "fused" (one per layer, Split after)
     cross_kv: str = "graph"             # "graph": the encoder outputs its final hidden states and a third graph
@@ -75,8 +84,8 @@ class GraphOptions:
     def __post_init__(self) -> None:
         if self.quant not in ("fp32", "int8"):
             raise ValueError(f"quant must be fp32 or int8, got {self.quant!r}")
-        if self.enc_attention not in ("gqa", "matmul"):
-            raise ValueError("enc_attention must be 'gqa' or 'matmul'")
+        if self.enc_attention not in ("gqa", "matmul", "mha"):
+            raise ValueError("enc_attention must be 'gqa', 'matmul' or 'mha'")
         if self.dec_attention not in ("gqa", "matmul", "attention"):
             raise ValueError("dec_attention must be 'gqa', 'matmul' or 'attention'")
         if self.dec_cache not in ("rows", "present"):
@@ -115,6 +124,12 @@ class GraphOptions:
         if self.dec_cache != "rows":
             return 1
         return 3 if self.top_k else 2
+
+    @property
+    def encoder_padding(self) -> str:
+        """config.json `encoder_padding` (models/FORMAT.md): "none" when padding the encoder's input only costs
+        (the "mha" encoder runs on the real tokens whatever the input's length), else "bucket"."""
+        return "none" if self.enc_attention == "mha" else "bucket"
 
     @property
     def cross_k_layout(self) -> str:
@@ -352,6 +367,55 @@ def _matmul_attention(b: Builder, c: NeedleConfig, q: str, kT: str, v: str, bias
 # ---------------------------------------------------------------------------------------------------------
 # encoder
 # ---------------------------------------------------------------------------------------------------------
+def _mha_layer(b: Builder, w: "_Weights", c: NeedleConfig, opts: GraphOptions, i: int, h: str, pos: str,
+               cos_n: str, sin_n: str) -> str:
+    """One encoder layer's self-attention with com.microsoft.MultiHeadAttention and no mask (onnxruntime's flash
+    kernel: tiled, no [heads, n, n] score matrix), in enc_gqa_groups groups of kv heads: q and k normed and
+    rotated (RotaryEmbedding), each kv head repeated for its G query heads (kv head j serves query heads
+    j*G .. j*G+G-1). h [1, n, d] -> [1, n, H*hd]."""
+    H, KV, hd, G = c.num_heads, c.num_kv_heads, c.head_dim, c.group
+    qd, kvd = H * hd, KV * hd
+    pre = f"{ENC}/self_attn"
+    ng = math.gcd(opts.enc_gqa_groups, KV)
+    hq, hk = H // ng, KV // ng            # query and kv heads per group
+    gq, gk = qd // ng, kvd // ng
+    if opts.enc_qkv == "grouped":
+        wq, wk, wv = (w.f[f"{pre}/{n}_proj/kernel"][i] for n in ("q", "k", "v"))
+        groups = []
+        for g in range(ng):
+            wg = np.concatenate([wq[:, g * gq:(g + 1) * gq], wk[:, g * gk:(g + 1) * gk], wv[:, g * gk:(g + 1) * gk]],
+                                axis=1)
+            groups.append(b.op("Split", [b.linear(h, wg, f"enc{i}_qkv{g}"), b.i64([gq, gk, gk], f"split_qkv{ng}")],
+                               n_out=3, axis=-1))
+    else:
+        q, k, v = b.op("Split", [b.linear(h, w.qkv(pre, i), f"enc{i}_qkv"), b.i64([qd, kvd, kvd], "split_qkv")],
+                       n_out=3, axis=-1)
+        if ng == 1:
+            groups = [(q, k, v)]
+        else:
+            qs = b.op("Split", [q, b.i64([gq] * ng, f"split_q{ng}")], n_out=ng, axis=-1)
+            ks = b.op("Split", [k, b.i64([gk] * ng, f"split_kv{ng}")], n_out=ng, axis=-1)
+            vs = b.op("Split", [v, b.i64([gk] * ng, f"split_kv{ng}")], n_out=ng, axis=-1)
+            groups = list(zip(qs, ks, vs))
+
+    def repeat(x: str) -> str:   # [1, n, hk*hd] -> [1, n, hk*G*hd]: each kv head G times in a row
+        if G == 1:
+            return x
+        x = b.op("Reshape", [x, b.i64([0, 0, hk, 1, hd])])
+        x = b.op("Expand", [x, b.i64([1, 1, 1, G, 1], f"expand_g{G}")])
+        return b.op("Reshape", [x, b.i64([0, 0, hq * hd])])
+
+    parts = []
+    for q, k, v in groups:
+        q = _flat(b, b.sln(_heads(b, q, hq, hd), w.q_norm(pre, i)), gq)
+        k = _flat(b, b.sln(_heads(b, k, hk, hd), w.k_norm(pre, i)), gk)
+        q = b.op("RotaryEmbedding", [q, pos, cos_n, sin_n], domain=MS, num_heads=hq, interleaved=0)
+        k = b.op("RotaryEmbedding", [k, pos, cos_n, sin_n], domain=MS, num_heads=hk, interleaved=0)
+        parts.append(b.op("MultiHeadAttention", [q, repeat(k), repeat(v)], domain=MS, num_heads=hq,
+                          scale=1.0 if w.exact else w.scale))
+    return parts[0] if ng == 1 else b.op("Concat", parts, axis=-1)
+
+
 def cross_kv_shapes(c: NeedleConfig, opts: GraphOptions) -> tuple[list, list]:
     """Shapes of cross_k_i and cross_v_i: K is [1, KV, hd, T] for the MatMul cross-attention (bnhs), else
     [1, KV, T, hd]; V is [1, KV, T, hd]."""
@@ -435,7 +499,18 @@ def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
     cos, sin = rope_cache(c.max_encoder_len, hd, c.rope_theta)
     cos_n, sin_n = b.const(cos, "rope_cos"), b.const(sin, "rope_sin")
 
-    if opts.enc_attention == "gqa":
+    pool_mask = maskf
+    if opts.enc_attention == "mha":
+        # MultiHeadAttention takes onnxruntime's flash path (tiled, no [heads, T, T] scores) only without a mask,
+        # so the layers run on the real tokens: a right-padded input (attention_mask = 1..1 0..0) is cut to
+        # sum(mask) tokens here and the hidden states are padded back with zeros at the end
+        n_real = b.op("ReduceSum", [mask, b.i64([1], "axes1")], keepdims=0)             # [1]
+        ids = b.op("Slice", [ids, b.i64([0], "i64_0"), n_real, b.i64([1], "axes1")])    # [1, n]
+        pool_mask = b.op("Slice", [maskf, b.i64([0], "i64_0"), n_real, b.i64([1], "axes1")])
+        rng = b.op("Range", [b.const(np.array(0, np.int64), "zero"), b.op("Squeeze", [n_real]),
+                             b.const(np.array(1, np.int64), "one_scalar")])
+        pos = b.op("Unsqueeze", [rng, b.i64([0], "axes0")])                           # [1, n]
+    elif opts.enc_attention == "gqa":
         # right-padded batch of one: keys past seqlens_k are ignored (attention_mask = 1..1 0..0)
         n_real = b.op("ReduceSum", [mask], keepdims=0)                            # [1]
         seqlens_k = b.op("Cast", [b.op("Sub", [n_real, b.i64([1], "one")])], to=TensorProto.INT32)
@@ -457,6 +532,10 @@ def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
             h = b.sln(resid, nw)
         else:
             h, resid = b.skip_sln(resid, attn_out, nw)
+        if opts.enc_attention == "mha":
+            attn_out = b.linear(_mha_layer(b, w, c, opts, i, h, pos, cos_n, sin_n),
+                                w.out(pre, i, w.f[f"{ENC}/attn_gate"]), f"enc{i}_out")
+            continue
         if opts.enc_attention == "gqa" and opts.enc_qkv == "grouped":
             # one q|k|v matmul per GQA op: only that group's projections are ever in flight
             ng = math.gcd(opts.enc_gqa_groups, KV)
@@ -503,6 +582,12 @@ def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
             att = _matmul_attention(b, c, q, kT, vv, bias)
         attn_out = b.linear(att, w.out(pre, i, w.f[f"{ENC}/attn_gate"]), f"enc{i}_out")
     enc, _ = b.skip_sln(resid, attn_out, w.norm("encoder/final_norm/scale"))  # type: ignore[arg-type]
+    pool_src = enc
+    if opts.enc_attention == "mha":
+        # back to the input's T rows: zeros after the real ones (the decoder's cross-attention masks them)
+        pads = b.op("Concat", [b.i64([0, 0, 0, 0]), b.op("Sub", [T, n_real]), b.i64([0], "i64_0")], axis=0)
+        enc = b.op("Pad", [enc, pads], mode="constant",
+                   outputs=["encoder_hidden"] if opts.cross_kv == "graph" else None)   # [1, T, d]
 
     D = c.decoder_layers
     pre = f"{DEC}/cross_attn"
@@ -531,7 +616,8 @@ def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
     if opts.cross_kv == "graph":
         # the K/V come from cross.onnx, a layer per run: no run holds every layer's K/V (16 KB per token for the
         # 26M shape) at once, in onnxruntime's outputs and again in the JS copies onnxruntime-node makes of them
-        b.op("Identity", [enc], outputs=["encoder_hidden"])
+        if enc != "encoder_hidden":
+            b.op("Identity", [enc], outputs=["encoder_hidden"])
         b.add_output("encoder_hidden", TensorProto.FLOAT, [1, "T", d])
     else:
         for i in range(D):
@@ -540,9 +626,9 @@ def build_encoder(flat: dict[str, np.ndarray], c: NeedleConfig, opts: GraphOptio
             b.add_output(f"cross_v_{i}", TensorProto.FLOAT, v_shape)
 
     # retrieval head: masked mean -> relu(dense + bias) -> dense -> L2 norm
-    m3 = b.op("Unsqueeze", [maskf, b.i64([2], "axes2")])                              # [1, T, 1]
-    summed = b.op("ReduceSum", [b.op("Mul", [enc, m3]), b.i64([1], "axes1")], keepdims=0)   # [1, d]
-    count = b.op("Max", [b.op("ReduceSum", [maskf, b.i64([1], "axes1")], keepdims=1), b.scalar_f(1.0, "f_one")])
+    m3 = b.op("Unsqueeze", [pool_mask, b.i64([2], "axes2")])                          # [1, T, 1]
+    summed = b.op("ReduceSum", [b.op("Mul", [pool_src, m3]), b.i64([1], "axes1")], keepdims=0)   # [1, d]
+    count = b.op("Max", [b.op("ReduceSum", [pool_mask, b.i64([1], "axes1")], keepdims=1), b.scalar_f(1.0, "f_one")])
     pooled = b.op("Div", [summed, count])
     hid = b.op("Relu", [b.op("Add", [b.op("MatMul", [pooled, b.const(flat["contrastive_hidden/kernel"], "ret_hidden")]),
                                      b.const(flat["contrastive_hidden/bias"], "ret_bias")])])

@@ -55,11 +55,26 @@ def test_int8_26m_model_directory_is_small_and_shares_the_embedding(tmp_path):
     assert cfg["graph"]["io"] == 3 and cfg["graph"]["top_k"] == 64 and cfg["graph"]["cross_k_layout"] == "bnhs"
     nbits = [n for n in dec.graph.node if n.op_type == "MatMulNBits"]
     assert len(nbits) == 8 * 4 + 1  # qkv, self out, cross q, cross out per layer + the output projection
-    # encoder: a q|k|v matmul per GQA op (4 per layer: one per kv head) + the output projection
+    # encoder: a q|k|v matmul per attention op (4 per layer: one per kv head) + the output projection
     assert sum(n.op_type == "MatMulNBits" for n in enc.graph.node) == 12 * (4 + 1)
     assert cfg["graph"]["enc_qkv"] == "grouped"
+    # encoder attention "mha" (the default): MultiHeadAttention with no mask input (onnxruntime's flash path),
+    # on the real tokens only, which config.json tells the engine
+    mha = [n for n in enc.graph.node if n.op_type == "MultiHeadAttention"]
+    assert len(mha) == 12 * 4 and all(len(n.input) == 3 for n in mha)
+    assert "GroupQueryAttention" not in {n.op_type for n in enc.graph.node}
+    assert cfg["graph"]["enc_attention"] == "mha" and cfg["encoder_padding"] == "none"
     attrs = {a.name: a.i for a in nbits[0].attribute}
     assert attrs["bits"] == 8 and attrs["accuracy_level"] == 4 and attrs["block_size"] == 128
+
+
+def test_gqa_encoder_on_request_is_padded_by_the_engine(tmp_path):
+    out = tmp_path / "m"
+    assert export_main(["--random", "--shape", "tiny", "--quant", "fp32", "--out", str(out), "--enc-attention", "gqa"]) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["graph"]["enc_attention"] == "gqa" and cfg["encoder_padding"] == "bucket"
+    ops = {n.op_type for n in load(out, "encoder.onnx").graph.node}
+    assert "GroupQueryAttention" in ops and "MultiHeadAttention" not in ops
 
 
 def test_decoder_io_1_is_still_written_on_request(tmp_path):
