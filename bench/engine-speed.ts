@@ -4,8 +4,9 @@
 // when it exists. Pauses the background training run (training/runs/train.pid) while timing.
 //   npm run bench -- engine-speed                       the section (bench/run.ts)
 //   node dist/bench/engine-speed.js [MODEL_DIR ...]     the same on its own, for the given model directories
-// The children run with the daemon's node flags (src/cli/node-flags.ts); NEEDLED_BENCH_NODE_FLAGS="..." replaces
-// them (e.g. "" to measure without).
+// The children run with the daemon's node flags and environment (src/cli/node-flags.ts); NEEDLED_BENCH_NODE_FLAGS="..."
+// replaces the flags (e.g. "" to measure without), and a key set in this process's environment wins (e.g.
+// MALLOC_ARENA_MAX=8 to measure with glibc's per-thread arenas).
 //
 // Where the RSS of the int8 26M model goes (measured with /proc/self/smaps and mallinfo2 on this box,
 // onnxruntime-node 1.30, cross.onnx layout, node --max-semi-space-size=1 --expose-gc):
@@ -41,7 +42,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EngineSpeed, ServeMemory, Timing } from "./engine-speed-child.js";
-import { NODE_FLAGS } from "../src/cli/node-flags.js";
+import { NODE_ENV, NODE_FLAGS } from "../src/cli/node-flags.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench when built
 const ROOT = existsSync(join(HERE, "..", "..", "package.json")) ? join(HERE, "..", "..") : join(HERE, "..");
@@ -166,8 +167,14 @@ export function benchNodeFlags(): string[] {
   return env === undefined ? [...NODE_FLAGS] : env.split(/\s+/).filter(Boolean);
 }
 
+/** The environment of the measuring children: the daemon's (NODE_ENV), where this process's does not set a key. */
+export function benchEnv(): NodeJS.ProcessEnv {
+  return { ...NODE_ENV, ...process.env };
+}
+
 function child<T>(args: string[]): T {
-  const r = spawnSync(process.execPath, [...benchNodeFlags(), join(HERE, "engine-speed-child.js"), ...args], { encoding: "utf8", maxBuffer: 16 << 20 });
+  const r = spawnSync(process.execPath, [...benchNodeFlags(), join(HERE, "engine-speed-child.js"), ...args],
+    { encoding: "utf8", maxBuffer: 16 << 20, env: benchEnv() });
   if (r.status !== 0) throw new Error(`engine-speed-child ${args.join(" ")} failed: ${r.stderr || r.stdout}`);
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as T;
 }
@@ -244,7 +251,7 @@ export async function engineSpeed(options: EngineSpeedOptions = {}): Promise<Eng
     "weights). serve: a fresh process with the engine (the 18 built-in tools declared, retrieval K=8) answering " +
     "catalogue-dev queries (or the tools' examples without ../shared), random-weight models capped at " +
     `${RANDOM_POSITIONS} decoder positions; rerun/req: I/O 3 steps re-run for the whole row per request. The children ` +
-    `run with ${benchNodeFlags().join(" ") || "no node flags"}. others: CPU the rest of the machine used meanwhile (% of one core).`);
+    `run with ${benchNodeFlags().join(" ") || "no node flags"} and ${Object.entries(benchEnv()).filter(([k]) => k in NODE_ENV).map(([k, v]) => `${k}=${v}`).join(" ")}. others: CPU the rest of the machine used meanwhile (% of one core).`);
   for (const { speed, serve } of results) log(JSON.stringify({ ...speed, serve }));
   return results.map((r) => r.speed);
 }

@@ -17,7 +17,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openEngine } from "../src/engine/index.js";
-import { benchNodeFlags, machineBusy, waitQuiet } from "./engine-speed.js";
+import { benchEnv, benchNodeFlags, machineBusy, waitQuiet } from "./engine-speed.js";
 import type { ToolDeclaration } from "../src/engine/types.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench when built
@@ -123,7 +123,7 @@ async function child(args: string[]): Promise<void> {
 function measure(dir: string, evalFile: string, extra: string[]): PredictLatency {
   const before = machineBusy();
   const r = spawnSync(process.execPath, [...benchNodeFlags(), fileURLToPath(import.meta.url), "--child", dir, evalFile, ...extra], {
-    encoding: "utf8", maxBuffer: 16 << 20,
+    encoding: "utf8", maxBuffer: 16 << 20, env: benchEnv(),
   });
   const after = machineBusy();
   if (r.status !== 0) throw new Error(`predict-latency child for ${dir} failed: ${r.stderr || r.stdout}`);

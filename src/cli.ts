@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --expose-gc
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --expose-gc
 // The `needled` command. Each subcommand is a module in src/cli/ exporting run(argv, io) -> exit code.
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "./daemon/config.js";

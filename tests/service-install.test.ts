@@ -153,6 +153,7 @@ describe("install into a system image (--root), for real", () => {
     const unit = await readFile(unitFile, "utf8");
     expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 --expose-gc \/opt\/needled\/dist\/src\/cli\.js start --config %E\/needled\/config\.yaml$/m);
     expect(unit).toMatch(/^Documentation=file:\/\/\/opt\/needled\/README\.md$/m);
+    expect(unit).toMatch(/^Environment=MALLOC_ARENA_MAX=1$/m); // src/cli/node-flags.ts NODE_ENV
     expect((await stat(unitFile)).mode & 0o777).toBe(0o644);
     expect((await lstat(join(root, "etc/systemd/system/multi-user.target.wants/needled.service"))).isSymbolicLink()).toBe(true);
     const configFile = join(root, "etc/needled/config.yaml");
