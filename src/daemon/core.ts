@@ -1,6 +1,6 @@
 // The data path, straight through:
 //   Utterance {text, device, source} -> confirmation answer? -> engine.predict(text, declarations)
-//   -> not sure below the confidence floor -> policy (sensitive tools) -> dispatcher (validate, handler, timeout) -> Answer -> the source.
+//   -> not sure below the confidence or tool-similarity floor -> policy (sensitive tools) -> dispatcher (validate, handler, timeout) -> Answer -> the source.
 // Model output is data: a tool name is looked up in the registry, arguments are validated; nothing is eval'd.
 import { abstainBelow, unsureBecause } from "../engine/abstain.js";
 import type { Prediction, ToolCall, ToolCaller } from "../engine/types.js";
