@@ -162,6 +162,55 @@ describe("not sure: a single call to a tool far from the request is not run", ()
   });
 });
 
+describe("a tool's own similarity floor from its declared examples", () => {
+  // A scripted engine (test double) for the similarities; the floors are the daemon's logic. "paint" declares
+  // examples that the (scripted) retrieval head finds far from it, "sweep" declares none.
+  const plugin = definePlugin({
+    name: "chores",
+    tools: [
+      {
+        name: "paint", description: "Paint something", examples: ["paint the fence blue", "colour the shed"],
+        parameters: { type: "object", properties: { what: { type: "string" } }, required: ["what"] },
+        handler: (args) => ({ say: `painted ${String(args.what)}` }),
+      },
+      {
+        name: "sweep", description: "Sweep a room",
+        parameters: { type: "object", properties: { room: { type: "string" } }, required: ["room"] },
+        handler: (args) => ({ say: `swept ${String(args.room)}` }),
+      },
+    ],
+  });
+  const scored: string[] = [];
+  const engine: ToolCaller = {
+    async predict(text) {
+      const [tool, sim] = text.split(" ") as [string, string];
+      const args = tool === "paint" ? { what: "door" } : { room: "hall" };
+      return { calls: [{ name: tool, arguments: args }], confidence: 0.97, ms: 1, toolSimilarity: Number(sim) };
+    },
+    async toolSimilarities(text, tools) {
+      scored.push(`${text} -> ${tools.map((t) => t.name).join(",")}`);
+      return [text === "paint the fence blue" ? 0.78 : 0.7];
+    },
+    async close() {},
+    minToolSimilarity: 0.84,
+  };
+
+  it("lowers the floor to just under the tool's lowest example, computed once; a tool without examples keeps it", async () => {
+    const t = await startTestDaemon({ engine: async () => engine, plugins: [plugin] });
+    try {
+      expect(await t.daemon.core.say({ text: "paint 0.66", device: "w", source: "test" })).toMatchObject({ ok: true, say: "painted door" });
+      const far = await t.daemon.core.say({ text: "paint 0.6", device: "w", source: "test" });
+      expect(far).toMatchObject({ ok: false, error: { code: "NOT_SURE" } });
+      expect(far.error!.message).toBe("the tool's similarity to the request 0.600 is below 0.65");
+      expect(scored).toEqual(["paint the fence blue -> paint", "colour the shed -> paint"]); // once, then kept
+      expect(await t.daemon.core.say({ text: "sweep 0.66", device: "w", source: "test" })).toMatchObject({ ok: false, error: { code: "NOT_SURE" } });
+      expect(await t.daemon.core.say({ text: "sweep 0.9", device: "w", source: "test" })).toMatchObject({ ok: true, say: "swept hall" });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("plugin lifecycle and events", () => {
   it("start() gets a context, stop() runs on shutdown, and the store is on disk afterwards", async () => {
     const seen: string[] = [];

@@ -1,6 +1,6 @@
 // Abstaining below a confidence floor (src/engine/abstain.ts): pure logic.
 import { describe, expect, it } from "vitest";
-import { abstainBelow, modelMinConfidence, modelMinToolSimilarity, unsureBecause } from "../src/engine/abstain.js";
+import { abstainBelow, floorFromExamples, modelMinConfidence, modelMinToolSimilarity, unsureBecause } from "../src/engine/abstain.js";
 import type { ModelConfig } from "../src/engine/model-dir.js";
 
 const call = { name: "turn_on", arguments: { target: "lamp" } };
@@ -65,5 +65,15 @@ describe("modelMinToolSimilarity", () => {
     expect(modelMinToolSimilarity(config({ decision: { min_tool_similarity: 1.2 } }))).toBe(0);
     expect(modelMinToolSimilarity(config({ decision: { min_tool_similarity: "0.8" } }))).toBe(0);
     expect(modelMinToolSimilarity(config({}))).toBe(0);
+  });
+});
+
+describe("floorFromExamples", () => {
+  it("lowers the floor to the lowest example minus the margin, never raises it, never below 0", () => {
+    expect(floorFromExamples(0.83, [0.9, 0.7, 0.95])).toBeCloseTo(0.65, 12);
+    expect(floorFromExamples(0.83, [0.9, 0.95])).toBe(0.83);
+    expect(floorFromExamples(0.83, [])).toBe(0.83);
+    expect(floorFromExamples(0.83, [0.02])).toBe(0);
+    expect(floorFromExamples(0.83, [0.5, NaN], 0.1)).toBeCloseTo(0.4, 12);
   });
 });

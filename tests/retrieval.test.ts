@@ -122,6 +122,10 @@ describe.skipIf("skip" in trained)("retrieval in the engine (real sessions)", ()
       expect(scores).toHaveLength(3);
       expect(p.calls.map((c) => c.name)).toEqual(["set_timer"]);
       expect(p.toolSimilarity).toBe(scores[few.findIndex((t) => t.name === "set_timer")]);
+      // toolSimilarities gives the same scores without predicting; empty text is a clear error
+      const direct = await scoring.toolSimilarities("set a timer for ten minutes", few);
+      for (const [i, s] of direct.entries()) expect(s).toBeCloseTo(scores[i]!, 6);
+      await expect(scoring.toolSimilarities("  ", few)).rejects.toMatchObject({ code: "BAD_INPUT" });
       // the scores are the retrieval head's: the same as when retrieval ranks the whole catalogue
       const all = await scoring.predictDetailed("set a timer for ten minutes", tools);
       for (const [i, t] of few.entries()) expect(scores[i]).toBeCloseTo(all.details.retrievalScores![tools.indexOf(t)]!, 6);

@@ -2,7 +2,7 @@
 //   Utterance {text, device, source} -> confirmation answer? -> engine.predict(text, declarations)
 //   -> not sure below the confidence or tool-similarity floor -> policy (sensitive tools) -> dispatcher (validate, handler, timeout) -> Answer -> the source.
 // Model output is data: a tool name is looked up in the registry, arguments are validated; nothing is eval'd.
-import { abstainBelow, unsureBecause } from "../engine/abstain.js";
+import { abstainBelow, floorFromExamples, unsureBecause } from "../engine/abstain.js";
 import type { Prediction, ToolCall, ToolCaller } from "../engine/types.js";
 import type { Logger } from "../plugins/api.js";
 import type { CallErrorCode, CallResult, Dispatcher } from "../plugins/dispatcher.js";
@@ -69,6 +69,8 @@ export class Core {
   private inflight = 0;
   private idleWaiters: Array<() => void> = [];
   private stopping = false;
+  /** Each tool's own similarity floor from its examples, by what it depends on (see toolSimilarityFloor). */
+  private readonly exampleFloors = new Map<string, Promise<number>>();
 
   constructor(private readonly deps: CoreDeps) {}
 
@@ -174,8 +176,11 @@ export class Core {
       return fail("ENGINE_ERROR", `prediction failed: ${(err as Error)?.message ?? err}`, t0, "Sorry, something went wrong understanding that.");
     }
     const floor = this.deps.minConfidence ?? engine.minConfidence ?? 0;
-    const similarityFloor = this.deps.minToolSimilarity ?? engine.minToolSimilarity ?? 0;
     const checked = { ...prediction, calls: Array.isArray(prediction.calls) ? prediction.calls : [] };
+    let similarityFloor = this.deps.minToolSimilarity ?? engine.minToolSimilarity ?? 0;
+    if (checked.calls.length === 1 && (prediction.toolSimilarity ?? Infinity) < similarityFloor) {
+      similarityFloor = await this.toolSimilarityFloor(checked.calls[0]!.name, similarityFloor, engine);
+    }
     const why = unsureBecause(checked, floor, similarityFloor);
     const guess = abstainBelow(checked, floor, similarityFloor);
     if (guess.withheld) {
@@ -187,7 +192,7 @@ export class Core {
         error: {
           code: "NOT_SURE",
           message: why === "tool-similarity"
-            ? `the tool's similarity to the request ${prediction.toolSimilarity!.toFixed(3)} is below ${similarityFloor}`
+            ? `the tool's similarity to the request ${prediction.toolSimilarity!.toFixed(3)} is below ${Number(similarityFloor.toFixed(3))}`
             : `confidence ${prediction.confidence.toFixed(3)} is below ${floor}`,
         },
         ms: ms(t0),
@@ -239,6 +244,35 @@ export class Core {
     const results: CallResult[] = [];
     for (const c of calls) results.push(await this.deps.dispatcher.dispatch(c, { device, utterance }));
     return results;
+  }
+
+  /**
+   * The similarity floor for one tool: `floor`, lowered below the tool's own declared examples when the model
+   * finds one of them farther from the tool than that (floorFromExamples). Computed the first time a call to
+   * the tool would be withheld, then kept until the tool, its examples or the floor change.
+   */
+  private toolSimilarityFloor(name: string, floor: number, engine: ToolCaller): Promise<number> {
+    const tool = this.deps.registry.get(name);
+    const examples = tool?.def.examples ?? [];
+    const decl = this.deps.registry.declarations().find((d) => d.name === name);
+    if (!decl || examples.length === 0 || !engine.toolSimilarities) return Promise.resolve(floor);
+    const key = JSON.stringify([floor, decl, examples]);
+    let known = this.exampleFloors.get(key);
+    if (!known) {
+      known = (async () => {
+        const sims: number[] = [];
+        for (const example of examples) sims.push((await engine.toolSimilarities!(example, [decl]))[0]!);
+        const own = floorFromExamples(floor, sims);
+        if (own < floor) this.deps.log.info("tool similarity floor lowered to fit the tool's examples", { tool: name, floor: own });
+        return own;
+      })().catch((err: unknown) => {
+        this.deps.log.warn("could not score the tool's examples; the model's similarity floor applies", { tool: name, error: String(err) });
+        this.exampleFloors.delete(key);
+        return floor;
+      });
+      this.exampleFloors.set(key, known);
+    }
+    return known;
   }
 
   private logAnswer(fields: Record<string, unknown>, a: Answer): void {

@@ -11,7 +11,9 @@
 // ("what's the weather" answered with set_temperature), even when the decoder wrote it confidently. The
 // floor (`decision.min_tool_similarity`, `model.min_tool_similarity`, `--min-tool-similarity`; 0: off) is
 // chosen by training/calibrate.py as the similarity that 99% of the right calls on the generated check set
-// reach: a recall rule, since the generated negatives no longer show the decoder's mistakes.
+// reach: a recall rule, since the generated negatives no longer show the decoder's mistakes. The daemon lowers
+// it per tool from the tool's declared examples (floorFromExamples), for plugin tools whose descriptions the
+// retrieval head reads less well than the built-in ones.
 import type { ModelConfig } from "./model-dir.js";
 import type { Prediction, ToolCall } from "./types.js";
 
@@ -33,6 +35,20 @@ export type MaybeWithheld<P extends Prediction> = P & {
   /** The calls the model made with a confidence below the floor, withheld (`calls` is then []). */
   withheld?: ToolCall[];
 };
+
+/** How far below its lowest declared example a tool's own floor goes (paraphrases of an example score a little lower). */
+export const EXAMPLE_MARGIN = 0.05;
+
+/**
+ * A tool's own similarity floor from the similarities of its declared examples (plugin `examples`) to it: the
+ * model's floor, lowered to just under the lowest example when one falls below it, so that what the tool's
+ * author says it is for is never "not sure". Never raised; never below 0. No examples: the model's floor.
+ */
+export function floorFromExamples(floor: number, exampleSimilarities: readonly number[], margin = EXAMPLE_MARGIN): number {
+  const finite = exampleSimilarities.filter((s) => Number.isFinite(s));
+  if (finite.length === 0) return floor;
+  return Math.max(0, Math.min(floor, Math.min(...finite) - margin));
+}
 
 /** Why a prediction is withheld: its confidence, or its tool similarity, is below the floor. */
 export function unsureBecause(p: Prediction, floor: number, similarityFloor = 0): "confidence" | "tool-similarity" | null {

@@ -11,7 +11,7 @@ export type { EngineOptions, EngineStats, PredictionDetails, DetailedPrediction 
 export { EngineError } from "./types.js";
 export type { ToolCaller, ToolCall, ToolDeclaration, Prediction, PredictOptions, JsonSchema } from "./types.js";
 export { parseToolsJson } from "./tool-schema.js";
-export { abstainBelow, modelMinConfidence, modelMinToolSimilarity, unsureBecause, type MaybeWithheld } from "./abstain.js";
+export { abstainBelow, floorFromExamples, modelMinConfidence, modelMinToolSimilarity, unsureBecause, type MaybeWithheld } from "./abstain.js";
 
 /**
  * Loads a model directory and returns the engine (a ToolCaller). Throws EngineError MODEL_MISSING (no such

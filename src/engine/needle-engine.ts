@@ -229,6 +229,20 @@ export class NeedleEngine implements ToolCaller {
     return this.predictDetailed(text, tools, options).then(({ details: _d, ...p }) => p);
   }
 
+  /** The retrieval similarity of `text` to each declared tool (declared order): what `toolSimilarity` reports. */
+  toolSimilarities(text: string, tools: readonly ToolDeclaration[]): Promise<number[]> {
+    if (this.#closed) return Promise.reject(new EngineError("the engine has been closed", "BAD_INPUT"));
+    const run = this.#queue.then(async () => {
+      if (typeof text !== "string" || text.trim() === "") throw new EngineError("the text is empty: there is nothing to score", "BAD_INPUT");
+      const declared = this.#toolSet(tools).prepared.tools;
+      if (declared.length === 0) return [];
+      const head = queryHead(this.tokenizer, text, this.model.config.max_encoder_len - 2, this.#exactCuts);
+      return (await this.#retrieve(head.ids, declared, declared.length)).scores;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** predict() with the details of how the answer came about. */
   predictDetailed(text: string, tools: readonly ToolDeclaration[], options: PredictOptions = {}): Promise<DetailedPrediction> {
     if (this.#closed) return Promise.reject(new EngineError("the engine has been closed", "BAD_INPUT"));

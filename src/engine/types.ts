@@ -68,6 +68,8 @@ export interface ToolCaller {
   readonly minConfidence?: number;
   /** The model's recommended tool-similarity floor (src/engine/abstain.ts). Absent means none. */
   readonly minToolSimilarity?: number;
+  /** The retrieval similarity of `text` to each of `tools` (declared order), as predictions report it. */
+  toolSimilarities?(text: string, tools: ToolDeclaration[]): Promise<number[]>;
   close(): Promise<void>;
 }
 
