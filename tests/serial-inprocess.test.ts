@@ -224,6 +224,11 @@ describe("autodetection by USB vendor/product id", () => {
       await pty.plug();
       await plugUsb();
       await until(h.serialHealth, (x) => x.ports.length === 1 && x.ports[0].state === "open", 5000, "port found again");
+      // Gone from the USB listing while the device node still works (the read side says nothing): forgotten too.
+      await unplugUsb();
+      await until(h.serialHealth, (x) => x.ports.length === 0, 5000, "port forgotten after leaving the listing");
+      await plugUsb();
+      await until(h.serialHealth, (x) => x.ports.length === 1 && x.ports[0].state === "open", 5000, "port found a third time");
     } finally {
       await h.daemon.stop();
     }

@@ -167,6 +167,16 @@ export async function startSerialChannel(ctx: ChannelContext, options: SerialCha
         }
       }
       const found = await listSerialPorts(options.list ?? {});
+      // Unplugged: the port left the USB listing. The read side usually reports it too (the link closes, above),
+      // but not always at once (a PTY, a driver that keeps the node a while), and the listing is what says so.
+      const listed = new Set(found.map((p) => p.path));
+      for (const [path, a] of attached) {
+        if (!a.autodetected || listed.has(path)) continue;
+        log.info("serial: a wearable's port went away", { path });
+        a.session.close();
+        attached.delete(path);
+        void a.link.close(); // not awaited: closing a vanished device can block, and the scan must go on
+      }
       for (const port of found) {
         if (attached.has(port.path)) continue;
         const rule = cfg.autodetect.find((r) => r.vendorId === port.vendorId && r.productId === port.productId);
