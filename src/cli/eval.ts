@@ -10,7 +10,7 @@ import { packageRoot } from "../daemon/paths.js";
 import type { NeedleEngine } from "../engine/index.js";
 import { EXIT, parse, UsageError, type Io } from "./common.js";
 import {
-  catalogueTools, describeBatch, engineFailure, modelChoice, openForCli, predictBatch, readLines, withOutputFile,
+  catalogueTools, choiceFloors, describeBatch, engineFailure, modelChoice, openForCli, predictBatch, readLines, withOutputFile,
 } from "./predict.js";
 
 export const usage = [
@@ -104,10 +104,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const summary = await (async () => {
       try {
         return await withOutputFile(predictions, (write) =>
-          predictBatch(engine, readLines(evalFile), () => catalogueTools(choice.configFile, io), write, false, {
-            ...(choice.minConfidence !== undefined ? { confidence: choice.minConfidence } : {}),
-            ...(choice.minToolSimilarity !== undefined ? { toolSimilarity: choice.minToolSimilarity } : {}),
-          }));
+          predictBatch(engine, readLines(evalFile), () => catalogueTools(choice.configFile, io), write, false,
+            choiceFloors(choice)));
       } finally {
         await engine.close();
       }

@@ -130,7 +130,15 @@ export interface Floors {
   toolSimilarity?: number;
 }
 
-/** The floors of `choice`, with the model's recommendations where the choice leaves one open. */
+/** The floors a ModelChoice sets (--min-confidence, --min-tool-similarity, the config); the rest: the model's. */
+export function choiceFloors(choice: ModelChoice): Floors {
+  return {
+    ...(choice.minConfidence !== undefined ? { confidence: choice.minConfidence } : {}),
+    ...(choice.minToolSimilarity !== undefined ? { toolSimilarity: choice.minToolSimilarity } : {}),
+  };
+}
+
+/** `floors`, with the model's recommendations where they leave one open. */
 export function floorsFor(engine: NeedleEngine, floors: Floors = {}): Required<Floors> {
   return { confidence: floors.confidence ?? engine.minConfidence, toolSimilarity: floors.toolSimilarity ?? engine.minToolSimilarity };
 }
@@ -267,9 +275,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     return engineFailure(err, io, "predict");
   }
-  const floors: Floors = { ...(choice.minConfidence !== undefined ? { confidence: choice.minConfidence } : {}),
-    ...(choice.minToolSimilarity !== undefined ? { toolSimilarity: choice.minToolSimilarity } : {}) };
-  const floor = floorsFor(engine, floors);
+  const floor = floorsFor(engine, choiceFloors(choice));
   try {
     const catalogue = async () => fileTools ?? (await catalogueTools(choice.configFile, io));
     if (values.batch !== undefined) {

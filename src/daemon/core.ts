@@ -2,7 +2,7 @@
 //   Utterance {text, device, source} -> confirmation answer? -> engine.predict(text, declarations)
 //   -> not sure below the confidence or tool-similarity floor -> policy (sensitive tools) -> dispatcher (validate, handler, timeout) -> Answer -> the source.
 // Model output is data: a tool name is looked up in the registry, arguments are validated; nothing is eval'd.
-import { abstainBelow, floorFromExamples, unsureBecause } from "../engine/abstain.js";
+import { floorFromExamples, unsureBecause } from "../engine/abstain.js";
 import type { Prediction, ToolCall, ToolCaller } from "../engine/types.js";
 import type { Logger } from "../plugins/api.js";
 import type { CallErrorCode, CallResult, Dispatcher } from "../plugins/dispatcher.js";
@@ -178,12 +178,12 @@ export class Core {
     const floor = this.deps.minConfidence ?? engine.minConfidence ?? 0;
     const checked = { ...prediction, calls: Array.isArray(prediction.calls) ? prediction.calls : [] };
     let similarityFloor = this.deps.minToolSimilarity ?? engine.minToolSimilarity ?? 0;
-    if (checked.calls.length === 1 && (prediction.toolSimilarity ?? Infinity) < similarityFloor) {
+    let why = unsureBecause(checked, floor, similarityFloor);
+    if (why === "tool-similarity") {
       similarityFloor = await this.toolSimilarityFloor(checked.calls[0]!.name, similarityFloor, engine);
+      why = unsureBecause(checked, floor, similarityFloor);
     }
-    const why = unsureBecause(checked, floor, similarityFloor);
-    const guess = abstainBelow(checked, floor, similarityFloor);
-    if (guess.withheld) {
+    if (why) {
       const answer: Answer = {
         ok: false,
         say: "Sorry, I'm not sure what you meant.",
@@ -197,10 +197,10 @@ export class Core {
         },
         ms: ms(t0),
       };
-      this.logAnswer({ ...u, predictMs: prediction.ms, withheld: guess.withheld }, answer);
+      this.logAnswer({ ...u, predictMs: prediction.ms, withheld: checked.calls }, answer);
       return answer;
     }
-    const calls = guess.calls;
+    const calls = checked.calls;
     if (calls.length === 0) {
       const answer: Answer = {
         ok: false,

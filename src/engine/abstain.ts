@@ -19,16 +19,17 @@ import type { Prediction, ToolCall } from "./types.js";
 
 /** The model's recommended floor: config.json `decision.min_confidence` when it is a number in [0, 1], else 0. */
 export function modelMinConfidence(config: ModelConfig): number {
-  const decision = config["decision"] as { min_confidence?: unknown } | undefined;
-  const v = decision?.min_confidence;
-  return typeof v === "number" && v >= 0 && v <= 1 ? v : 0;
+  return decisionFloor(config, "min_confidence");
 }
 
-/** The model's tool-similarity floor: config.json `decision.min_tool_similarity` when a number in [-1, 1], else 0. */
+/** The model's tool-similarity floor: config.json `decision.min_tool_similarity` when a number in [0, 1], else 0. */
 export function modelMinToolSimilarity(config: ModelConfig): number {
-  const decision = config["decision"] as { min_tool_similarity?: unknown } | undefined;
-  const v = decision?.min_tool_similarity;
-  return typeof v === "number" && v >= -1 && v <= 1 ? v : 0;
+  return decisionFloor(config, "min_tool_similarity");
+}
+
+function decisionFloor(config: ModelConfig, key: "min_confidence" | "min_tool_similarity"): number {
+  const v = (config["decision"] as Record<string, unknown> | null | undefined)?.[key];
+  return typeof v === "number" && v >= 0 && v <= 1 ? v : 0;
 }
 
 export type MaybeWithheld<P extends Prediction> = P & {

@@ -231,24 +231,27 @@ export class NeedleEngine implements ToolCaller {
 
   /** The retrieval similarity of `text` to each declared tool (declared order): what `toolSimilarity` reports. */
   toolSimilarities(text: string, tools: readonly ToolDeclaration[]): Promise<number[]> {
-    if (this.#closed) return Promise.reject(new EngineError("the engine has been closed", "BAD_INPUT"));
-    const run = this.#queue.then(async () => {
+    return this.#inTurn(async () => {
       if (typeof text !== "string" || text.trim() === "") throw new EngineError("the text is empty: there is nothing to score", "BAD_INPUT");
       const declared = this.#toolSet(tools).prepared.tools;
       if (declared.length === 0) return [];
       const head = queryHead(this.tokenizer, text, this.model.config.max_encoder_len - 2, this.#exactCuts);
       return (await this.#retrieve(head.ids, declared, declared.length)).scores;
     });
+  }
+
+  /** Runs `work` after the requests queued before it (one ONNX session set, one request at a time, FIFO). */
+  #inTurn<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new EngineError("the engine has been closed", "BAD_INPUT"));
+    const run = this.#queue.then(work);
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
   /** predict() with the details of how the answer came about. */
   predictDetailed(text: string, tools: readonly ToolDeclaration[], options: PredictOptions = {}): Promise<DetailedPrediction> {
-    if (this.#closed) return Promise.reject(new EngineError("the engine has been closed", "BAD_INPUT"));
     const signal = options.signal;
-    const run = this.#queue.then(() => this.#predictNow(text, tools, options));
-    this.#queue = run.catch(() => undefined);
+    const run = this.#inTurn(() => this.#predictNow(text, tools, options));
     if (!signal) return run;
     // Aborting a queued request answers at once; its turn then does nothing (#predictNow checks the signal).
     return new Promise<DetailedPrediction>((resolve, reject) => {
