@@ -63,6 +63,66 @@ describe("grammar properties (random schemas)", () => {
     expect(finished).toBeGreaterThan(350);
   });
 
+  it("a subset of a compiled tool set accepts exactly what compiling those tools accepts (300 tool sets)", () => {
+    let walks = 0;
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = rng(40_000 + seed);
+      const { tools, g: full } = compilableTools(r, (t) => ToolGrammar.compile(t, { maxCalls: 2 }));
+      // a random non-empty selection in a random order (the engine's are ascending; the grammar takes any)
+      const indices = tools.map((_, i) => i).filter(() => r() < 0.6);
+      if (indices.length === 0) indices.push(int(r, 0, tools.length - 1));
+      for (let i = indices.length - 1; i > 0; i--) {
+        const j = int(r, 0, i);
+        [indices[i], indices[j]] = [indices[j]!, indices[i]!];
+      }
+      const sub = full.subset(indices);
+      const direct = ToolGrammar.compile(indices.map((i) => tools[i]!), { maxCalls: 2 });
+      // lockstep random walks: at every state both allow the same bytes, both can end at the same points
+      for (let w = 0; w < 3; w++) {
+        let a = sub.startState();
+        let b = direct.startState();
+        const text: number[] = [];
+        for (let n = 0; n < 600 && !(direct.canEnd(b) && r() < 0.5); n++) {
+          expect(sub.canEnd(a), `seed ${seed} after ${Buffer.from(text).toString()}`).toBe(direct.canEnd(b));
+          const allowed: number[] = [];
+          for (let x = 0; x < 256; x++) {
+            const inDirect = b.step(x) !== null;
+            if ((a.step(x) !== null) !== inDirect) {
+              throw new Error(`seed ${seed}: byte ${x} after ${Buffer.from(text).toString()}: subset and direct differ`);
+            }
+            if (inDirect) allowed.push(x);
+          }
+          if (allowed.length === 0) break;
+          const closers = allowed.filter((x) => CLOSERS.includes(x));
+          const x = closers.length > 0 && r() < 0.5 ? pick(r, closers) : pick(r, allowed);
+          text.push(x);
+          a = a.step(x)!;
+          b = b.step(x)!;
+        }
+        expect(sub.canEnd(a)).toBe(direct.canEnd(b));
+        walks++;
+      }
+      // a call of a tool outside the subset is refused by the subset, accepted by the whole set
+      const out = tools.findIndex((_, i) => !indices.includes(i));
+      if (out >= 0) {
+        const head = `[{"name":${JSON.stringify(tools[out]!.name)},"arguments":`;
+        const clash = indices.some((i) => tools[i]!.name.startsWith(tools[out]!.name));
+        if (!clash) expect(full.advanceBytes(full.startState(), enc.encode(head))).not.toBeNull();
+        if (!clash) expect(sub.advanceBytes(sub.startState(), enc.encode(head))).toBeNull();
+      }
+    }
+    expect(walks).toBe(900);
+  });
+
+  it("a subset names tools of its set, each once", () => {
+    const g = ToolGrammar.compile([{ name: "a", schema: { type: "object" } }, { name: "b", schema: { type: "object" } }]);
+    expect(() => g.subset([2])).toThrow(/subset \[2\] of 2 tools/);
+    expect(() => g.subset([0, 0])).toThrow(/subset/);
+    expect(accepts(g.subset([1]), '[{"name":"b","arguments":{}}]')).toBe(true);
+    expect(accepts(g.subset([1]), '[{"name":"a","arguments":{}}]')).toBe(false);
+    expect(accepts(g.subset([]), "[]")).toBe(true);
+  });
+
   it("valid instances are accepted (closed objects aside, as documented)", () => {
     let checked = 0;
     for (let seed = 1; seed <= 400; seed++) {

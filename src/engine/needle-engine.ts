@@ -113,7 +113,9 @@ interface PromptTools {
 interface ToolSet {
   prepared: PreparedTools;
   byModelName: Map<string, NormalizedTool>;
-  /** Prompt-ready subsets by their indices ("*" = all tools). */
+  /** All the tools, prompt-ready: their grammar is compiled once, and the subsets share its tools' parts. */
+  all: PromptTools;
+  /** Prompt-ready retrieval subsets by their indices (ascending, joined by ","). */
   subsets: LruCache<string, PromptTools>;
   validators: Map<string, ValidateFunction | null>;
 }
@@ -430,32 +432,35 @@ export class NeedleEngine implements ToolCaller {
       return hit;
     }
     this.#stats.toolSetMisses++;
+    // The whole set's grammar is compiled now: a schema the grammar cannot satisfy is a BAD_TOOLS error for the
+    // request that declares it, whether or not retrieval would have kept that tool.
+    const grammar = compileGrammar(prepared.tools.map((t) => ({ name: t.modelName, schema: t.parameters })), this.vocab,
+      { maxCalls: MAX_CALLS });
+    this.#stats.grammarCompiles++;
     const set: ToolSet = {
       prepared,
       byModelName: new Map(prepared.tools.map((t) => [t.modelName, t])),
+      all: { prepared, grammar, names: prepared.tools.map((t) => t.name) },
       subsets: new LruCache(SUBSETS_PER_TOOL_SET),
       validators: new Map(),
     };
-    // Compile the whole set's grammar now: a schema the grammar cannot satisfy is a BAD_TOOLS error for the
-    // request that declares it, whether or not retrieval would have kept that tool.
-    if (prepared.tools.length > 0) this.#promptTools(set, "*");
     this.#toolSets.set(key, set);
     return set;
   }
 
   /** Prepared tools + grammar for a subset of a tool set ("*" or ascending indices joined by ","). */
   #promptTools(set: ToolSet, subsetKey: string): PromptTools {
+    if (subsetKey === "*") return set.all;
     const hit = set.subsets.get(subsetKey);
     if (hit) return hit;
-    const all = set.prepared.tools;
-    const chosen = subsetKey === "*" ? all : subsetKey.split(",").map((i) => all[Number(i)]!);
-    const prepared: PreparedTools = subsetKey === "*" ? set.prepared : {
+    const indices = subsetKey.split(",").map(Number);
+    const chosen = indices.map((i) => set.prepared.tools[i]!);
+    const prepared: PreparedTools = {
       tools: chosen,
       json: `[${chosen.map((t) => t.promptJson).join(",")}]`,
       nameMap: new Map(chosen.map((t) => [t.modelName, t.name])),
     };
-    const grammar = compileGrammar(chosen.map((t) => ({ name: t.modelName, schema: t.parameters })), this.vocab,
-      { maxCalls: MAX_CALLS });
+    const grammar = set.all.grammar.subset(indices);
     this.#stats.grammarCompiles++;
     const out: PromptTools = { prepared, grammar, names: chosen.map((t) => t.name) };
     set.subsets.set(subsetKey, out);

@@ -77,9 +77,11 @@ export type Branch = StrSpec | NumSpec | LitSpec | ObjSpec | ArrSpec;
 
 export interface ValueSpec {
   readonly branches: readonly Branch[];
-  /** per first byte: the branches that may start with it */
-  readonly byFirst: ReadonlyArray<readonly Branch[] | undefined>;
+  /** the bytes a value may start with, ascending */
   readonly firstBytes: readonly number[];
+  /** byFirst[i]: the branches that may start with firstBytes[i] (two short arrays: a 256-slot table per spec
+   * weighed 2 KB, and a tool set has hundreds of specs) */
+  readonly byFirst: readonly (readonly Branch[])[];
   /** lower bound of the bytes of any value of this spec (filled after construction for recursive specs) */
   minBytes: number;
   readonly sat: boolean;
@@ -89,6 +91,8 @@ export interface RootSpec {
   /** spellings of `{"name":"<tool>","arguments":` -> tool index */
   readonly callTrie: ByteTrie;
   readonly args: readonly ValueSpec[];
+  /** the tools' names, by index (for subsets: compile.ts subsetRoot) */
+  readonly names: readonly string[];
   readonly maxCalls: number;
   readonly leadingSpace: boolean;
   readonly minCallBytes: number;
@@ -403,8 +407,9 @@ export class ValueNode extends GNode {
     super(up);
   }
   protected compute(b: number): GNode | null {
-    const branches = this.spec.byFirst[b];
-    if (branches === undefined) return null;
+    const i = this.spec.firstBytes.indexOf(b);
+    if (i < 0) return null;
+    const branches = this.spec.byFirst[i]!;
     if (branches.length === 1) return startBranch(branches[0]!, b, this.up!);
     return union(branches.map((br) => startBranch(br, b, this.up!)));
   }

@@ -85,12 +85,16 @@ function canonical(value: unknown): string {
 // shared specs
 
 function makeValueSpec(branches: Branch[]): ValueSpec {
-  const byFirst: (Branch[] | undefined)[] = new Array(256).fill(undefined);
+  const table = new Map<number, Branch[]>();
   for (const br of branches) {
-    for (const b of firstBytesOf(br)) (byFirst[b] ??= []).push(br);
+    for (const b of firstBytesOf(br)) {
+      const list = table.get(b);
+      if (list) list.push(br);
+      else table.set(b, [br]);
+    }
   }
-  const firstBytes: number[] = [];
-  for (let b = 0; b < 256; b++) if (byFirst[b]) firstBytes.push(b);
+  const firstBytes = [...table.keys()].sort((x, y) => x - y);
+  const byFirst = firstBytes.map((b) => table.get(b)!);
   let minBytes = Infinity;
   for (const br of branches) minBytes = Math.min(minBytes, branchMinBytes(br));
   return { branches, byFirst, firstBytes, minBytes, sat: branches.length > 0 };
@@ -704,19 +708,19 @@ export interface RootOptions {
   limits?: Partial<CompileLimits>;
 }
 
+const DEFAULT_MAX_CALLS = 4;
+
 /** Compiles the declared tools into the spec of the whole answer. Throws EngineError BAD_TOOLS. */
 export function compileRoot(tools: readonly ToolSchema[], options: RootOptions = {}): RootSpec {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const maxCalls = options.maxCalls ?? 4;
+  const maxCalls = options.maxCalls ?? DEFAULT_MAX_CALLS;
   if (!Number.isInteger(maxCalls) || maxCalls < 0) {
     throw new EngineError(`grammar: maxCalls must be a non-negative integer (got ${describe(maxCalls)})`, "BAD_TOOLS");
   }
   if (!Array.isArray(tools)) throw new EngineError("grammar: tools must be an array", "BAD_TOOLS");
-  const callTrie = new ByteTrie();
   const args: ValueSpec[] = [];
+  const names: string[] = [];
   const seen = new Set<string>();
-  let minCallBytes = Infinity;
-  let literalBytes = 0;
   tools.forEach((tool, i) => {
     const name = (tool as Partial<ToolSchema> | null)?.name;
     if (typeof name !== "string" || name.length === 0) {
@@ -741,6 +745,31 @@ export function compileRoot(tools: readonly ToolSchema[], options: RootOptions =
       compiler.fail("", `the arguments schema admits no object (${why}): no call of this tool could be valid`);
     }
     args.push(spec);
+    names.push(name);
+  });
+  return rootOf(names, args, maxCalls, options.leadingSpace ?? true, limits.maxLiteralBytes);
+}
+
+/**
+ * The grammar of some of `full`'s tools (indices into them, in the order given), sharing their compiled
+ * argument specs: only the call heads are new, so a subset costs little time or memory (the engine keeps dozens
+ * of retrieval subsets per tool set).
+ */
+export function subsetRoot(full: RootSpec, indices: readonly number[]): RootSpec {
+  const names = indices.map((i) => full.names[i]);
+  const args = indices.map((i) => full.args[i]);
+  if (names.some((n) => n === undefined) || args.some((a) => a === undefined) || new Set(indices).size !== indices.length) {
+    throw new EngineError(`grammar: subset [${indices.join(",")}] of ${full.names.length} tools`, "BAD_TOOLS");
+  }
+  return rootOf(names as string[], args as ValueSpec[], full.maxCalls, full.leadingSpace, Infinity);
+}
+
+function rootOf(names: readonly string[], args: readonly ValueSpec[], maxCalls: number, leadingSpace: boolean,
+  maxLiteralBytes: number): RootSpec {
+  const callTrie = new ByteTrie();
+  let minCallBytes = Infinity;
+  let literalBytes = 0;
+  names.forEach((name, i) => {
     let shortest = Infinity;
     for (const sp of spellings(name)) {
       const head = utf8.encode(`{"name":${sp},"arguments":`);
@@ -748,16 +777,17 @@ export function compileRoot(tools: readonly ToolSchema[], options: RootOptions =
       callTrie.add(head, i);
       shortest = Math.min(shortest, head.length);
     }
-    minCallBytes = Math.min(minCallBytes, shortest + spec.minBytes + 1);
+    minCallBytes = Math.min(minCallBytes, shortest + args[i]!.minBytes + 1);
   });
-  if (literalBytes > limits.maxLiteralBytes) {
+  if (literalBytes > maxLiteralBytes) {
     throw new EngineError(`grammar: tool names too long (${literalBytes} bytes)`, "BAD_TOOLS");
   }
   return {
     callTrie: callTrie.finish(),
     args,
-    maxCalls: tools.length === 0 ? 0 : maxCalls,
-    leadingSpace: options.leadingSpace ?? true,
+    names,
+    maxCalls: names.length === 0 ? 0 : maxCalls,
+    leadingSpace,
     minCallBytes,
   };
 }

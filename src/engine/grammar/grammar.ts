@@ -1,7 +1,7 @@
 // The grammar's public face: ToolGrammar (bytes) and TokenGrammar (token ids, masks, greedy picks, jump-forward).
 
 import { GNode, RootNode, type RootSpec, SpanSource, StrMode, StrNode } from "./automaton.js";
-import { compileRoot, type RootOptions, type ToolSchema } from "./compile.js";
+import { compileRoot, subsetRoot, type RootOptions, type ToolSchema } from "./compile.js";
 import type { TokenTrie, Vocabulary } from "./vocabulary.js";
 
 /** An immutable grammar state. Keep it, branch from it, compare it by identity; never mutate it. */
@@ -16,6 +16,12 @@ export class ToolGrammar {
   /** Compiles the tools; throws EngineError("BAD_TOOLS") with the tool and schema path on a bad schema. */
   static compile(tools: readonly ToolSchema[], options: GrammarOptions = {}): ToolGrammar {
     return new ToolGrammar(compileRoot(tools, options));
+  }
+
+  /** The grammar of the tools at `indices` (in that order), sharing their compiled argument specs with this one:
+   * the same as compiling those tools with the same options, at the cost of their call heads only. */
+  subset(indices: readonly number[]): ToolGrammar {
+    return new ToolGrammar(subsetRoot(this.spec, indices));
   }
 
   /**
@@ -118,6 +124,11 @@ export class TokenGrammar {
     readonly grammar: ToolGrammar,
     readonly vocab: Vocabulary,
   ) {}
+
+  /** See ToolGrammar.subset. */
+  subset(indices: readonly number[]): TokenGrammar {
+    return new TokenGrammar(this.grammar.subset(indices), this.vocab);
+  }
 
   /** See ToolGrammar.startState. */
   startState(spanText?: string): GrammarState {
