@@ -337,6 +337,30 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
     }
   });
 
+  test("release(): the next sequence reuses the row store; caches of the released state or of another state are refused", async () => {
+    const [a, b] = [CASES[2]!, CASES[0]!];
+    const encA = await fp32.encode(a.src);
+    const first = await fp32.decode(encA, fp32.emptyCache(), a.tgt.slice(0, 3));
+    const rowsA = (first.cache.feeds.past_self_k_0!.data as Float32Array).buffer;
+    // a cache is tied to the encoder state it was decoded with
+    const other = await fp32.encode(b.src);
+    await expect(fp32.decode(other, first.cache, [9])).rejects.toThrow(/another encoder state/);
+    fp32.release(other);
+    fp32.release(encA);
+    const encB = await fp32.encode(b.src);
+    await expect(fp32.decode(encB, first.cache, [9])).rejects.toThrow(/another encoder state/);
+    await expect(fp32.decode(encA, first.cache, [9])).rejects.toThrow(/released/);
+    // b's sequence takes a's rows (no new store), and its logits are b's own
+    let cache = fp32.emptyCache();
+    for (let t = 0; t < b.tgt.length; t++) {
+      const step = await fp32.decode(encB, cache, [b.tgt[t]!]);
+      expect(maxAbsDiff(step.logits[0]!, ref.cases[0]!.logits[t]!)).toBeLessThan(1e-3);
+      cache = step.cache;
+    }
+    expect((cache.feeds.past_self_k_0!.data as Float32Array).buffer).toBe(rowsA);
+    fp32.release(encB);
+  });
+
   test("a closed model refuses work", async () => {
     const m = await NeedleOnnxModel.load(join(dir, "int8"));
     await m.close();

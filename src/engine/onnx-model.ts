@@ -129,6 +129,13 @@ class RowStore {
     return true;
   }
 
+  /** The store for a new sequence (its earlier one's encoder state released): no row is written yet. The clock
+   * goes on, so a cache of the earlier sequence would read as stale (decode() refuses those caches before). */
+  reuse(): this {
+    this.stamp.fill(0);
+    return this;
+  }
+
   /** A bigger store holding rows [0, keep) of this one (this one is left as it is for caches still reading it). */
   grown(keep: number, need: number, max: number): RowStore {
     const s = new RowStore(this.blocks, this.rowWidth, Math.min(max, Math.max(need, 2 * this.capacity)));
@@ -211,6 +218,43 @@ const collectYoung: () => void = (() => {
   return gc ? () => gc({ type: "minor" }) : () => {};
 })();
 
+/** A full GC when node exposes gc: frees an outgrown K/V buffer (see #takeBuffer). Plain gc(): on node 20,
+ * gc({ type: "major" }) left the dropped buffer alive (measured with process.memoryUsage().arrayBuffers). */
+const collectAll: () => void = (() => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  return gc ? () => gc() : () => {};
+})();
+
+/**
+ * Decoder calls: a young GC once the JS buffers they made (onnxruntime-node's output copies, new row stores)
+ * add up to this many bytes, run at the start of the next call, when the caller has dropped all but the last
+ * call's results. V8 counts those buffers as external memory and, with a small heap, runs no GC for them until
+ * they reach ~64 MB. An engine's steps make ~16 KB each (a young GC every few hundred steps, ~0.1-0.2 ms); the
+ * uncached reference decode (every logit row of a 33-token prefix, a new row store per call) ~2.6 MB, and
+ * measured (bench engine-speed, random 26M int8) its phase took the process from 155 to 188 MB before this.
+ */
+const DECODE_GC_BYTES = 4 << 20;
+
+/**
+ * I/O 2/3: the store and write time behind a cache decode() returned, in a hidden (non-enumerable, symbol-keyed)
+ * property of the cache itself. Not in a WeakMap keyed by the cache: V8's young-generation GC keeps a WeakMap's
+ * values alive, so every request's row store (1-2 MB for the 26M shape) was promoted and then waited for a full
+ * GC (measured: 40 uncached reference decodes left 33 MB of them; a young GC freed 2.6 MB of it, a full GC all).
+ */
+const ROWS = Symbol("needled.decoderRows");
+
+interface RowsInfo {
+  owner: NeedleOnnxModel;
+  /** the encoder state the sequence decodes with */
+  enc: EncoderState;
+  store: RowStore;
+  time: number;
+}
+
+function rowsOf(cache: DecoderCache): RowsInfo | undefined {
+  return (cache as unknown as Record<symbol, RowsInfo | undefined>)[ROWS];
+}
+
 /** First capacity of a sequence's RowStore: a tool call is a few dozen tokens; doubling after that. */
 const FIRST_ROWS = 64;
 
@@ -232,13 +276,17 @@ export class NeedleOnnxModel {
   readonly #crossNames: string[];
   readonly #empty: DecoderCache;
   readonly #rowWidth: number;
-  /** I/O 2: the store and write time behind each cache decode() returned. */
-  readonly #rows = new WeakMap<DecoderCache, { store: RowStore; time: number }>();
   /** The cross K/V buffer behind each EncoderState encode() returned, until release(). */
   readonly #crossBuffers = new WeakMap<EncoderState, Float32Array>();
   readonly #released = new WeakSet<EncoderState>();
   /** A released buffer, for the next encode(). */
   #spare: Float32Array | undefined;
+  /** The largest row store of the sequences decoded with each live encoder state: release() keeps it. */
+  readonly #stores = new WeakMap<EncoderState, RowStore>();
+  /** A row store whose encoder state was released, for the next sequence (as #spare for the cross K/V). */
+  #spareRows: RowStore | undefined;
+  /** Bytes of JS buffers decoder calls made since the last young GC (see DECODE_GC_BYTES). */
+  #decodeBytes = 0;
 
   private constructor(dir: ModelDir, enc: InferenceSession, dec: InferenceSession, cross: InferenceSession | undefined) {
     this.config = dir.config;
@@ -419,9 +467,20 @@ export class NeedleOnnxModel {
 
   /** A buffer for `tokens` encoder tokens of `perToken` floats: the released one when it is big enough. */
   #takeBuffer(tokens: number, perToken: number): Float32Array {
-    const spare = this.#spare;
-    this.#spare = undefined;
-    if (spare && spare.length >= tokens * perToken) return spare;
+    if (this.#spare && this.#spare.length >= tokens * perToken) {
+      const spare = this.#spare;
+      this.#spare = undefined;
+      return spare;
+    }
+    // An outgrown buffer is old-generation garbage now, and V8 sees no reason for a full GC while its heap is
+    // small: every size a server grew through would stay resident beside the new one (measured, random 26M int8,
+    // encoding 128, 512, then 1024 tokens: 32 MB of buffers instead of 18, peak RSS 153 -> 148 MB). A full GC
+    // here, at most max_encoder_len / CROSS_STEP times in a process's life, costs a few ms. (No local may hold
+    // the old buffer across the GC.)
+    if (this.#spare) {
+      this.#spare = undefined;
+      collectAll();
+    }
     const rounded = Math.min(Math.ceil(tokens / CROSS_STEP) * CROSS_STEP, this.config.max_encoder_len);
     return new Float32Array(Math.max(tokens, rounded) * perToken);
   }
@@ -436,6 +495,9 @@ export class NeedleOnnxModel {
     this.#crossBuffers.delete(enc);
     this.#released.add(enc);
     if (!this.#spare || buffer.length > this.#spare.length) this.#spare = buffer;
+    const store = this.#stores.get(enc);
+    if (store && (!this.#spareRows || store.capacity > this.#spareRows.capacity)) this.#spareRows = store;
+    this.#stores.delete(enc);
   }
 
   #checkLive(enc: EncoderState): void {
@@ -465,7 +527,9 @@ export class NeedleOnnxModel {
     const n = newIds.length;
     const ids = this.#stepInputs(cache, newIds);
     if (this.decoderIo === 1) {
+      this.#collectDecodeGarbage();
       const out = await dec.run({ ...enc.feeds, ...cache.feeds, ...ids });
+      this.#madeBytes(out);
       const past: Record<string, Tensor> = {};
       for (let i = 0; i < this.#pastNames.length; i++) past[this.#pastNames[i]!] = out[this.#presentNames[i]!] as Tensor;
       return { logits: this.#logitRows(out.logits as Tensor, n), cache: Object.freeze({ length: cache.length + n, feeds: Object.freeze(past) }) };
@@ -509,7 +573,9 @@ export class NeedleOnnxModel {
         throw new EngineError(`decoder cache of ${cache.length} tokens is stale: its step's logits cannot be ` +
           "recomputed", "BAD_INPUT");
       }
+      this.#collectDecodeGarbage();
       const out = await d.run({ ...enc.feeds, ...step.pastFeeds, ...ids }, ["logits"]);
+      this.#madeBytes(out);
       return this.#logitRows(out.logits as Tensor, n);
     })());
     return { rows, cache: step.next, fullLogits };
@@ -545,13 +611,17 @@ export class NeedleOnnxModel {
   async #rowsStep(dec: InferenceSession, enc: EncoderState, cache: DecoderCache, ids: Record<string, Tensor>, n: number,
     fetch: readonly string[]) {
     const P = cache.length;
+    this.#collectDecodeGarbage();
     let store: RowStore;
     let pastFeeds = cache.feeds;
     if (P === 0) {
-      store = new RowStore(this.#pastNames.length, this.#rowWidth, Math.min(this.config.max_decoder_len, Math.max(FIRST_ROWS, n)));
+      store = this.#newStore(enc, Math.min(this.config.max_decoder_len, Math.max(FIRST_ROWS, n)));
     } else {
-      const info = this.#rows.get(cache);
-      if (!info) throw new EngineError("decoder cache: not one this model's decode() returned", "BAD_INPUT");
+      const info = rowsOf(cache);
+      if (info?.owner !== this) throw new EngineError("decoder cache: not one this model's decode() returned", "BAD_INPUT");
+      if (info.enc !== enc) {
+        throw new EngineError("decoder cache: made with another encoder state than the one given", "BAD_INPUT");
+      }
       if (!info.store.intact(P, info.time)) {
         throw new EngineError(`decoder cache of ${P} tokens is stale: a decode from an earlier cache of the same ` +
           "sequence has rewritten its rows", "BAD_INPUT");
@@ -559,19 +629,55 @@ export class NeedleOnnxModel {
       store = info.store;
       if (P + n > store.capacity) {
         store = store.grown(P, P + n, this.config.max_decoder_len);
+        this.#keepStore(enc, store);
+        this.#decodeBytes += store.data.byteLength;
         pastFeeds = this.#views(store, P);
       }
     }
     const out = await dec.run({ ...enc.feeds, ...pastFeeds, ...ids }, [...fetch, "new_self_kv"]);
+    this.#madeBytes(out);
     const rows = (out.new_self_kv as Tensor).data as Float32Array;
     if (rows.length !== n * store.blocks * store.rowWidth) {
       throw new EngineError(`${this.dir}: decoder.onnx gave ${rows.length} new_self_kv values for ${n} tokens, not ` +
         `${n} x ${store.blocks} x ${store.rowWidth} (config.json architecture)`, "MODEL_INVALID");
     }
     const time = store.write(P, n, rows);
-    const next: DecoderCache = Object.freeze({ length: P + n, feeds: this.#views(store, P + n) });
-    this.#rows.set(next, { store, time });
+    const next = Object.freeze(Object.defineProperty({ length: P + n, feeds: this.#views(store, P + n) }, ROWS,
+      { value: { owner: this, enc, store, time } satisfies RowsInfo })) as DecoderCache;
     return { out, next, pastFeeds, store, time };
+  }
+
+  /** A row store of at least `rows` rows for a new sequence decoding with `enc`: the spare one when it is big
+   * enough (a server then allocates none per request), else a new one. */
+  #newStore(enc: EncoderState, rows: number): RowStore {
+    let store: RowStore;
+    if (this.#spareRows && this.#spareRows.capacity >= rows) {
+      store = this.#spareRows.reuse();
+      this.#spareRows = undefined;
+    } else {
+      store = new RowStore(this.#pastNames.length, this.#rowWidth, rows);
+      this.#decodeBytes += store.data.byteLength;
+    }
+    this.#keepStore(enc, store);
+    return store;
+  }
+
+  #keepStore(enc: EncoderState, store: RowStore): void {
+    const kept = this.#stores.get(enc);
+    if (!kept || store.capacity > kept.capacity) this.#stores.set(enc, store);
+  }
+
+  /** A young GC when decoder calls have made DECODE_GC_BYTES of JS buffers since the last one. */
+  #collectDecodeGarbage(): void {
+    if (this.#decodeBytes < DECODE_GC_BYTES) return;
+    this.#decodeBytes = 0;
+    collectYoung();
+  }
+
+  #madeBytes(out: Record<string, unknown>): void {
+    for (const v of Object.values(out)) {
+      if (v instanceof Tensor && ArrayBuffer.isView(v.data)) this.#decodeBytes += v.data.byteLength;
+    }
   }
 
   /** past_self_k/v_i feeds: rows [0, length) of each block of `store`. */
