@@ -348,6 +348,16 @@ export class SentencePieceTokenizer {
       else if (t === PieceType.CONTROL || t === PieceType.UNKNOWN) this.bytesById[id] = EMPTY;
       else this.bytesById[id] = utf8Of(piece.replaceAll(SPACE_SYMBOL, " "));
     }
+    // One buffer for every spelling, each token's a view of it: thousands of tiny buffers cost V8 an ArrayBuffer
+    // and a native backing store apiece (~1.5 MB for an 8k vocabulary, measured with a heap snapshot).
+    const all = new Uint8Array(this.bytesById.reduce((sum, b) => sum + b.length, 0));
+    let at = 0;
+    for (let id = 0; id < n; id++) {
+      const b = this.bytesById[id]!;
+      all.set(b, at);
+      this.bytesById[id] = all.subarray(at, at + b.length);
+      at += b.length;
+    }
   }
 
   /** Builds a tokenizer from the bytes of a `.model` file. Throws EngineError MODEL_INVALID. */
