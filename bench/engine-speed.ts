@@ -55,7 +55,8 @@ export interface EngineSpeedOptions {
   threads?: number;
   /** Model directories to measure instead of the default set. */
   models?: string[];
-  /** Requests of the memory-while-serving child (default 100). */
+  /** Requests of the memory-while-serving child (default: every catalogue-dev query, 691; a long-running server's
+   * heap creeps for a few hundred requests, and 100 requests read ~4 MB low). */
   serveRequests?: number;
   /** Wait up to this long for a quiet machine before each model (default 300 s; 0: don't wait). */
   waitQuietMs?: number;
@@ -217,7 +218,7 @@ export async function engineSpeed(options: EngineSpeedOptions = {}): Promise<Eng
   try {
     for (const dir of models) {
       if ((options.waitQuietMs ?? 300_000) > 0) await waitQuiet(options.waitQuietMs ?? 300_000, 0.25, log);
-      results.push(measure(dir, rounds, threads, options.serveRequests ?? 100));
+      results.push(measure(dir, rounds, threads, options.serveRequests ?? Number.POSITIVE_INFINITY));
     }
   } finally {
     resume();
@@ -249,7 +250,7 @@ export async function engineSpeed(options: EngineSpeedOptions = {}): Promise<Eng
     "loading; peak 512/1024: the process's peak RSS while encoding 512/1024 tokens (VmHWM reset before each " +
     "phase); RSS peak: over all of this; anon: anonymous RSS (the rest is file-backed: node, libonnxruntime, mapped " +
     "weights). serve: a fresh process with the engine (the 18 built-in tools declared, retrieval K=8) answering " +
-    "catalogue-dev queries (or the tools' examples without ../shared), random-weight models capped at " +
+    "every catalogue-dev query (or the tools' examples without ../shared), random-weight models capped at " +
     `${RANDOM_POSITIONS} decoder positions; rerun/req: I/O 3 steps re-run for the whole row per request. The children ` +
     `run with ${benchNodeFlags().join(" ") || "no node flags"} and ${Object.entries(benchEnv()).filter(([k]) => k in NODE_ENV).map(([k, v]) => `${k}=${v}`).join(" ")}. others: CPU the rest of the machine used meanwhile (% of one core).`);
   for (const { speed, serve } of results) log(JSON.stringify({ ...speed, serve }));

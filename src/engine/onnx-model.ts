@@ -229,11 +229,12 @@ const collectAll: () => void = (() => {
  * Decoder calls: a young GC once the JS buffers they made (onnxruntime-node's output copies, new row stores)
  * add up to this many bytes, run at the start of the next call, when the caller has dropped all but the last
  * call's results. V8 counts those buffers as external memory and, with a small heap, runs no GC for them until
- * they reach ~64 MB. An engine's steps make ~16 KB each (a young GC every few hundred steps, ~0.1-0.2 ms); the
- * uncached reference decode (every logit row of a 33-token prefix, a new row store per call) ~2.6 MB, and
- * measured (bench engine-speed, random 26M int8) its phase took the process from 155 to 188 MB before this.
+ * they reach ~64 MB. An engine's steps make ~16 KB each (a young GC every ~60 steps, ~0.1-0.2 ms); the uncached
+ * reference decode (every logit row of a 33-token prefix) ~1.6 MB per call. Measured (bench engine-speed child,
+ * random 26M int8, 2 runs each), the whole run's peak RSS: 148-150 MB at 4 MB, 146-147 MB at 1 MB, decode speed
+ * within the noise.
  */
-const DECODE_GC_BYTES = 4 << 20;
+const DECODE_GC_BYTES = 1 << 20;
 
 /**
  * I/O 2/3: the store and write time behind a cache decode() returned, in a hidden (non-enumerable, symbol-keyed)
