@@ -8,32 +8,32 @@
 // replaces the flags (e.g. "" to measure without), and a key set in this process's environment wins (e.g.
 // MALLOC_ARENA_MAX=8 to measure with glibc's per-thread arenas).
 //
-// Where the RSS of the int8 26M model goes (measured with /proc/self/smaps and mallinfo2 on this box,
-// onnxruntime-node 1.30, cross.onnx layout, node --max-semi-space-size=1 --expose-gc):
-// after loading ~80 MB: file-backed ~10 MB (NeedleOnnxModel.load drops the clean file pages that creating the
+// Where the RSS of the int8 26M model goes (measured with /proc/self/smaps, heap snapshots and an LD_PRELOAD
+// malloc shim on this box, onnxruntime-node 1.30, cross.onnx layout, the daemon's node flags and environment):
+// after loading ~74 MB: file-backed ~13 MB (NeedleOnnxModel.load drops the clean file pages that creating the
 // sessions left resident: src/engine/file-pages.ts; a bare node 20 is 40 MB, most of it its binary) + anonymous
-// ~65 MB (the int8 matrices once, as MatMulNBits' prepacked copy ~27 MB; onnxruntime's session state and
-// runtime ~15 MB; V8 heap ~12 MB; node). Serving brings back the file pages the runs use: ~45 MB (node 21,
-// libonnxruntime 10, weights.data 4, the rest small). Per request: the cross K/V and cross.onnx's input live in
-// one reusable buffer (18 KB per encoder token: 18 MB at 1024, sized in steps of 256 tokens) and
-// onnxruntime's encoder intermediates. The default "mha" encoder (MultiHeadAttention's flash kernel, no
-// [heads, T, T] scores; exact-length input) has at most ~9 MB of them live at 1024 tokens (traced with an
-// LD_PRELOAD malloc shim), in onnxruntime's arena, which keeps ~23 MB after a 1024-token request (in glibc's heap
-// the same hundreds of 0.25-1 MB tensors spread over a 95-110 MB heap). A "gqa" encoder (models exported before)
-// peaks at ~22 MB at 1024 tokens (of it the attention scores of one GQA op, 8 MB at 1024, 2 MB at 512), in glibc's
-// heap, which keeps them for the next request (giving pages back costs more page faults than the encoder's whole
-// run: a fixed mmap threshold halved prefill speed). Measured in one session, 3 runs each, gqa -> mha: peak
-// encoding 512 tokens 145-148 -> 127-132 MB, 1024 tokens 173-205 -> 160-165 MB, serving 166-173 -> 170-174 MB
-// (one more mha run: 191; unchanged: what the encoder keeps between requests is about the same), "RSS peak" 201-206 -> 211-222 MB (the
-// uncached reference decode on top of the arena the encoder keeps). Not in the 150 MB budget yet at 1024 tokens or
-// serving; measured beside it (bench engine-speed, random 26M): glibc with one malloc arena (MALLOC_ARENA_MAX=1,
-// per-thread arenas keep their own freed chunks) 1024 / serving 153-154 / 160-162 MB (2 runs); every projection
-// as 4-bit MatMulNBits (block 32; not exported: accuracy unmeasured) 153-156 / 158-166 MB (3 runs); both together
-// 150 / 153-155 MB (2 runs); speeds within the noise.
-// onnxruntime-node copies every output into a new JS buffer; the engine copies those into its buffer at once and
-// a young GC frees them (src/engine/onnx-model.ts), so no request's K/V wait for V8's next full GC.
-// The uncached "reference" decode (the whole 33-token prefix per call) is no part of serving: its per-call
-// logits (1 MB) and row store (1 MB) wait for a full GC, and it sets the "RSS peak" column.
+// ~61 MB (the int8 matrices once, as MatMulNBits' prepacked copy ~27 MB; onnxruntime's session state and
+// runtime ~15 MB; V8 heap ~10 MB; node). Serving brings back the file pages the runs use: ~41 MB (node 23,
+// libonnxruntime 11, weights.data 4-6 as more token embeddings are read). Per request: the cross K/V and
+// cross.onnx's input live in one reusable buffer (18 KB per encoder token: 18 MB at 1024, sized in steps of 256
+// tokens; an outgrown one is freed by a full GC at once) and onnxruntime's encoder intermediates: the "mha" encoder
+// (MultiHeadAttention's flash kernel, no [heads, T, T] scores, exact-length input) has at most ~9 MB of them live
+// at 1024 tokens, in onnxruntime's arena, which keeps ~23 MB after a 1024-token request. Whole catalogue served
+// (691 requests): ~110 MB anonymous = prepacked weights 27 + K/V buffer 14 + V8 17 (committed) + glibc's heap ~52
+// (onnxruntime's arenas and session state, mostly live: the shim saw 88-92 MB live in all), which creeps ~2 MB
+// between request 100 and 691 (fragmentation; a fixed glibc trim threshold stops it but costs 20% of prefill).
+// What brought the peaks from 1024 / serving 153-154 / 161-163 MB (one session, 2-3 runs each) to 136-139 /
+// 148-150 MB (whole catalogue; 145 MB for its first 100 queries): an outgrown K/V buffer freed at once (V8 ran no
+// full GC for it: every size a server grew through stayed resident); retrieval subsets' grammars sharing the
+// whole tool set's compiled parts (64 cached subsets held ~10 MB of V8 heap); the tokenizer's spellings in one
+// buffer (~1.5 MB). The "RSS peak" column (the whole run, with the uncached reference decode) went 205-209 ->
+// 146-150 MB: decoder caches hold their row store directly, not through a WeakMap (young GCs keep WeakMap values
+// alive, so every store was promoted and waited for a full GC), a released state's row store serves the next
+// sequence, and a young GC follows every 1 MB of decoder output copies. Measured, not adopted: a decoder session
+// without the arena, a 64-token K/V step, node --optimize-for-size (no gain beyond the noise); node --no-opt
+// (-4 to -7 MB: less of node's code resident, but 10-40% slower JS); 4-bit projections (accuracy unmeasured).
+// onnxruntime-node copies every output into a new JS buffer (also with preallocated outputs); the engine copies the
+// encoder's into its buffer at once and young GCs free them (src/engine/onnx-model.ts).
 // Decoder I/O 3 models (the exporter's default) no longer hand back a 32 KB row of logits per decoder step (their
 // top 64 and the log-sum-exp instead), and node --max-semi-space-size=1 keeps V8's young generation small.
 import { execFileSync, spawnSync } from "node:child_process";
