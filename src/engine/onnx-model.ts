@@ -475,7 +475,8 @@ export class NeedleOnnxModel {
     }
     // An outgrown buffer is old-generation garbage now, and V8 sees no reason for a full GC while its heap is
     // small: every size a server grew through would stay resident beside the new one (measured, random 26M int8,
-    // encoding 128, 512, then 1024 tokens: 32 MB of buffers instead of 18, peak RSS 153 -> 148 MB). A full GC
+    // encoding 128, 512, then 1024 tokens: 32 MB of buffers instead of 18; bench engine-speed peak RSS at 1024
+    // tokens 153-156 -> 136-139 MB). A full GC
     // here, at most max_encoder_len / CROSS_STEP times in a process's life, costs a few ms. (No local may hold
     // the old buffer across the GC.)
     if (this.#spare) {
