@@ -212,18 +212,16 @@ const CROSS_STEP = 256;
  */
 const CROSS_GC_LAYERS = 2;
 
+/** node's gc() when it runs with --expose-gc (src/cli/node-flags.ts), else undefined: the collections below are
+ * then skipped and V8 collects on its own schedule. */
+const exposedGc = (globalThis as { gc?: (options?: { type: "minor" }) => void }).gc;
+
 /** Frees the young generation's garbage (the JS copies of onnxruntime outputs just read) when node exposes gc. */
-const collectYoung: () => void = (() => {
-  const gc = (globalThis as { gc?: (options?: { type: "minor" | "major" }) => void }).gc;
-  return gc ? () => gc({ type: "minor" }) : () => {};
-})();
+const collectYoung = (): void => exposedGc?.({ type: "minor" });
 
 /** A full GC when node exposes gc: frees an outgrown K/V buffer (see #takeBuffer). Plain gc(): on node 20,
  * gc({ type: "major" }) left the dropped buffer alive (measured with process.memoryUsage().arrayBuffers). */
-const collectAll: () => void = (() => {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  return gc ? () => gc() : () => {};
-})();
+const collectAll = (): void => exposedGc?.();
 
 /**
  * Decoder calls: a young GC once the JS buffers they made (onnxruntime-node's output copies, new row stores)

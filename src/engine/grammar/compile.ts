@@ -756,12 +756,12 @@ export function compileRoot(tools: readonly ToolSchema[], options: RootOptions =
  * of retrieval subsets per tool set).
  */
 export function subsetRoot(full: RootSpec, indices: readonly number[]): RootSpec {
-  const names = indices.map((i) => full.names[i]);
-  const args = indices.map((i) => full.args[i]);
-  if (names.some((n) => n === undefined) || args.some((a) => a === undefined) || new Set(indices).size !== indices.length) {
-    throw new EngineError(`grammar: subset [${indices.join(",")}] of ${full.names.length} tools`, "BAD_TOOLS");
+  const n = full.names.length;
+  if (indices.some((i) => !Number.isInteger(i) || i < 0 || i >= n) || new Set(indices).size !== indices.length) {
+    throw new EngineError(`grammar: subset [${indices.join(",")}] of ${n} tools`, "BAD_TOOLS");
   }
-  return rootOf(names as string[], args as ValueSpec[], full.maxCalls, full.leadingSpace, Infinity);
+  return rootOf(indices.map((i) => full.names[i]!), indices.map((i) => full.args[i]!), full.maxCalls, full.leadingSpace,
+    Infinity);
 }
 
 function rootOf(names: readonly string[], args: readonly ValueSpec[], maxCalls: number, leadingSpace: boolean,
