@@ -1,5 +1,5 @@
 // Engine speed: prefill, cached decode and the uncached reference decode, peak RSS — one child process per
-// model. Models: a random-weight 26M Needle-shape model in int8 and fp32 (made once by
+// model. Models: a random-weight 26M Needle-shape model in int8, int4 and fp32 (made once by
 // training/make_random_model.py into node_modules/.cache, speed does not depend on values) and models/default
 // when it exists. Pauses the background training run (training/runs/train.pid) while timing.
 //   npm run bench -- engine-speed                       the section (bench/run.ts)
@@ -123,7 +123,7 @@ export function pauseTraining(log: (s: string) => void): () => void {
   return resume;
 }
 
-export function randomModel(quant: "int8" | "fp32", log: (s: string) => void): string {
+export function randomModel(quant: "int8" | "int4" | "fp32", log: (s: string) => void): string {
   const out = join(CACHE, `needle-26m-${quant}`);
   log(`(checking random 26M ${quant} model in ${out})`);
   const args = [join(ROOT, "training", "make_random_model.py"), "--out", out, "--quant", quant];
@@ -210,6 +210,7 @@ export async function engineSpeed(options: EngineSpeedOptions = {}): Promise<Eng
   const threads = options.threads ?? 2;
   const models = options.models ?? [
     randomModel("int8", log),
+    randomModel("int4", log),
     randomModel("fp32", log),
     ...(existsSync(join(ROOT, "models", "default", "config.json")) ? [join(ROOT, "models", "default")] : []),
   ];

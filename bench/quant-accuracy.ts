@@ -1,8 +1,9 @@
-// int8 vs fp32: how far the quantised graphs' logits are from the fp32 graphs' on realistic inputs.
-//   node dist/bench/quant-accuracy.js --int8 DIR --fp32 DIR [--eval FILE.jsonl]... [--items N] [--write]
+// int8 / int4 vs fp32: how far the quantised graphs' logits are from the fp32 graphs' on realistic inputs.
+//   node dist/bench/quant-accuracy.js --quant DIR --fp32 DIR [--eval FILE.jsonl]... [--items N] [--write]
+// (--int8 DIR is the same as --quant DIR.)
 // Inputs: eval-set utterances (measurement only) with their tools, put through the project's own prompt
 // builder and tokenizer; decoder positions teacher-forced on the expected answer ([eos, <tool_call>] + answer
-// JSON tokens). --write stores the result as quant-accuracy.json in the int8 directory.
+// JSON tokens). --write stores the result as quant-accuracy.json in the quantised directory.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,11 +19,14 @@ const ROOT = existsSync(join(HERE, "..", "..", "package.json")) ? join(HERE, "..
 const SHARED_EVAL = process.env.NEEDLED_EVAL_DIR ?? "/work/shared/eval";
 
 export interface QuantAccuracy {
+  /** the quantised model directory (named int8 from when it was the only quantisation) */
   int8: string;
+  /** its config.json quantization: int8 | int4 */
+  quantization: string;
   fp32: string;
   items: number;
   positions: number;
-  /** max |int8 - fp32| over every logit of every position */
+  /** max |quantised - fp32| over every logit of every position */
   maxAbsLogitDiff: number;
   meanAbsLogitDiff: number;
   /** standard deviation of the fp32 logits (the scale the differences compare to) */
@@ -114,7 +118,7 @@ export async function quantAccuracy(int8Dir: string, fp32Dir: string, evalFiles:
   await int8.close();
   await fp32.close();
   return {
-    int8: resolve(int8Dir), fp32: resolve(fp32Dir), items: items.length, positions,
+    int8: resolve(int8Dir), quantization: int8.config.quantization, fp32: resolve(fp32Dir), items: items.length, positions,
     maxAbsLogitDiff: maxAbs, meanAbsLogitDiff: sumAbs / (positions * V),
     fp32LogitStd: Math.sqrt(sumSq / (positions * V) - (sum / (positions * V)) ** 2), top1Agreement: agree / positions,
     minEmbeddingCosine: minCos, inputs: evalFiles.map((f) => f.split("/").pop()).join(", "),
@@ -122,19 +126,22 @@ export async function quantAccuracy(int8Dir: string, fp32Dir: string, evalFiles:
   };
 }
 
-/** Bench section: the random 26M int8 model against its fp32 twin (same weights), written next to the int8 graphs. */
-export async function quantAccuracySection(int8Dir: string, fp32Dir: string, log: (s: string) => void = console.log): Promise<void> {
+/** Bench section: random 26M quantised models (int8, int4) against their fp32 twin (same weights), each result
+ * written next to the quantised graphs. */
+export async function quantAccuracySection(quantDirs: string[], fp32Dir: string, log: (s: string) => void = console.log): Promise<void> {
   const files = defaultEvalFiles();
   if (files.length === 0) {
     log(`(no eval files in ${SHARED_EVAL}; set NEEDLED_EVAL_DIR) — skipped`);
     return;
   }
-  const r = await quantAccuracy(int8Dir, fp32Dir, files);
-  writeFileSync(join(int8Dir, "quant-accuracy.json"), `${JSON.stringify(r, null, 2)}\n`);
-  log(`int8 vs fp32 (${r.int8.split("/").pop()}): ${r.positions} decoder positions of ${r.items} eval inputs — ` +
+  for (const dir of quantDirs) {
+    const r = await quantAccuracy(dir, fp32Dir, files);
+    writeFileSync(join(dir, "quant-accuracy.json"), `${JSON.stringify(r, null, 2)}\n`);
+    log(`${r.quantization} vs fp32 (${r.int8.split("/").pop()}): ${r.positions} decoder positions of ${r.items} eval inputs — ` +
     `max |logit diff| ${r.maxAbsLogitDiff.toFixed(4)}, mean ${r.meanAbsLogitDiff.toFixed(4)} (fp32 logit std ` +
     `${r.fp32LogitStd.toFixed(3)}), top-1 agreement ${(r.top1Agreement * 100).toFixed(1)}%, min retrieval cosine ` +
     `${r.minEmbeddingCosine.toFixed(5)}`);
+  }
 }
 
 export function defaultEvalFiles(): string[] {
@@ -147,10 +154,10 @@ async function main(): Promise<void> {
     const i = args.indexOf(k);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const int8 = get("--int8");
+  const int8 = get("--quant") ?? get("--int8");
   const fp32 = get("--fp32");
   if (!int8 || !fp32) {
-    console.error("usage: quant-accuracy --int8 DIR --fp32 DIR [--eval FILE.jsonl]... [--items N] [--write]");
+    console.error("usage: quant-accuracy --quant DIR --fp32 DIR [--eval FILE.jsonl]... [--items N] [--write]");
     process.exit(2);
   }
   const evals = args.flatMap((a, i) => (a === "--eval" ? [args[i + 1]!] : []));

@@ -34,12 +34,12 @@ const sections: Section[] = [
   {
     name: "predict-latency",
     run: async (_root, log) =>
-      void (await predictLatencySection({ log, randomModels: () => [randomModel("int8", log), randomModel("fp32", log)] })),
+      void (await predictLatencySection({ log, randomModels: () => [randomModel("int8", log), randomModel("int4", log), randomModel("fp32", log)] })),
   },
   { name: "engine-speed", run: async (_root, log) => void (await engineSpeed({ log })) },
   {
     name: "quant-accuracy",
-    run: (_root, log) => quantAccuracySection(randomModel("int8", log), randomModel("fp32", log), log),
+    run: (_root, log) => quantAccuracySection([randomModel("int8", log), randomModel("int4", log)], randomModel("fp32", log), log),
   },
 ];
 

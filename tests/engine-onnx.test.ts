@@ -1,4 +1,4 @@
-// NeedleOnnxModel against the PyTorch reference: /usr/bin/python3 exports a small random model (fp32 and int8)
+// NeedleOnnxModel against the PyTorch reference: /usr/bin/python3 exports a small random model (fp32, int8, int4)
 // with training/export.py's code and dumps the reference's logits, retrieval embeddings and greedy tokens;
 // the graphs then run in real onnxruntime-node sessions. Skipped where /usr/bin/python3 lacks torch + onnx.
 import { spawnSync } from "node:child_process";
@@ -57,6 +57,7 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
   let ref: Ref;
   let fp32: NeedleOnnxModel;
   let int8: NeedleOnnxModel;
+  let int4: NeedleOnnxModel;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "needle-onnx-"));
@@ -64,17 +65,20 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
       shape: "tiny", seed: 7, tokenizer: TOKENIZER,
       export: [
         { out: join(dir, "fp32"), quant: "fp32" }, { out: join(dir, "int8"), quant: "int8" },
+        { out: join(dir, "int4"), quant: "int4" },
         ...VARIANTS.map((v, i) => ({ out: join(dir, `variant${i}`), quant: "fp32", ...v })),
       ],
       cases: CASES, greedy: { max_new: 24, no_repeat: true },
     });
     fp32 = await NeedleOnnxModel.load(join(dir, "fp32"));
     int8 = await NeedleOnnxModel.load(join(dir, "int8"));
+    int4 = await NeedleOnnxModel.load(join(dir, "int4"));
   });
 
   afterAll(async () => {
     await fp32?.close();
     await int8?.close();
+    await int4?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -272,29 +276,36 @@ describe.skipIf(!hasTorch)("NeedleOnnxModel vs the PyTorch reference (tiny rando
     }
   });
 
-  test("int8: cached == uncached greedy; logits close to fp32 with the same top-1 on most positions", async () => {
-    let positions = 0;
-    let agree = 0;
-    let worst = 0;
-    for (const c of CASES) {
-      const e8 = await int8.encode(c.src);
-      const e32 = await fp32.encode(c.src);
-      const cached = await greedyCached(int8, e8, { maxNewTokens: 24, processLogits: noRepeat });
-      const uncached = await greedyUncached(int8, e8, { maxNewTokens: 24, processLogits: noRepeat });
-      expect(cached.tokens.length).toBeGreaterThan(3);
-      expect(uncached.tokens).toEqual(cached.tokens);
-      const l8 = (await int8.decode(e8, int8.emptyCache(), c.tgt)).logits;
-      const l32 = (await fp32.decode(e32, fp32.emptyCache(), c.tgt)).logits;
-      for (let t = 0; t < c.tgt.length; t++) {
-        positions++;
-        worst = Math.max(worst, maxAbsDiff(l8[t]!, l32[t]!));
-        if (argmax(l8[t]!) === argmax(l32[t]!)) agree++;
+  // int4 (two weights a byte, blocks of 32) is coarser than int8, so its logits stray further from fp32's; a
+  // mis-packed nibble order moves them six times as far (measured, seed 7: worst |dlogit| int8 0.07, int4 0.66,
+  // int4 with its nibbles swapped 4.1)
+  test.each([["int8", 0.5, 0.9], ["int4", 1.2, 0.75]] as const)(
+    "%s: cached == uncached greedy; logits close to fp32 with the same top-1 on most positions",
+    async (name, maxDiff, minAgree) => {
+      const q = name === "int8" ? int8 : int4;
+      expect(q.config.quantization).toBe(name);
+      let positions = 0;
+      let agree = 0;
+      let worst = 0;
+      for (const c of CASES) {
+        const eq = await q.encode(c.src);
+        const e32 = await fp32.encode(c.src);
+        const cached = await greedyCached(q, eq, { maxNewTokens: 24, processLogits: noRepeat });
+        const uncached = await greedyUncached(q, eq, { maxNewTokens: 24, processLogits: noRepeat });
+        expect(cached.tokens.length).toBeGreaterThan(3);
+        expect(uncached.tokens).toEqual(cached.tokens);
+        const lq = (await q.decode(eq, q.emptyCache(), c.tgt)).logits;
+        const l32 = (await fp32.decode(e32, fp32.emptyCache(), c.tgt)).logits;
+        for (let t = 0; t < c.tgt.length; t++) {
+          positions++;
+          worst = Math.max(worst, maxAbsDiff(lq[t]!, l32[t]!));
+          if (argmax(lq[t]!) === argmax(l32[t]!)) agree++;
+        }
       }
-    }
-    expect(worst).toBeGreaterThan(0); // it is really quantised
-    expect(worst).toBeLessThan(0.5);
-    expect(agree / positions).toBeGreaterThan(0.9);
-  });
+      expect(worst).toBeGreaterThan(0); // it is really quantised
+      expect(worst).toBeLessThan(maxDiff);
+      expect(agree / positions).toBeGreaterThan(minAgree);
+    });
 
   test("bad input is a BAD_INPUT EngineError and the model keeps working", async () => {
     const enc = await fp32.encode([7, 8, 9]);

@@ -2,7 +2,7 @@
 """Convert the official Needle checkpoint (needle.pkl + needle.model) into a model directory.
 
   python3 training/convert_checkpoint.py --checkpoint needle.pkl --tokenizer needle.model --out models/needle \\
-      [--quant int8|fp32] [--name NAME]
+      [--quant int8|int4|fp32] [--name NAME]
 
 needle.pkl is a pickle {"params": nested dicts of numpy float16 (the tree of needle-v1.md), "config": {only the
 keys training passed}}; missing config keys take the defaults (vocab 8192, rope_theta 10000, pad 0, ...), sizes
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint", required=True, help="needle.pkl")
     p.add_argument("--tokenizer", required=True, help="needle.model (SentencePiece)")
     p.add_argument("--out", required=True, help="model directory to write (replaced atomically)")
-    p.add_argument("--quant", choices=["int8", "fp32"], default="int8")
+    p.add_argument("--quant", choices=["int8", "int4", "fp32"], default="int8")
     p.add_argument("--name", default=None)
     a = p.parse_args(argv)
     try:

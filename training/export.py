@@ -2,9 +2,9 @@
 """Export Needle weights to a model directory (models/FORMAT.md): config.json, encoder.onnx, decoder.onnx,
 cross.onnx, weights.data (the graphs' initializers, each tensor once), tokenizer.model.
 
-  python3 training/export.py --checkpoint CKPT.pt|needle.pkl --tokenizer X.model --out DIR --quant int8|fp32
+  python3 training/export.py --checkpoint CKPT.pt|needle.pkl --tokenizer X.model --out DIR --quant int8|int4|fp32
   python3 training/export.py --random [--seed N] --shape needle-26m|tiny [--config JSON] --out DIR --quant int8
-  ... --quant int8 --accuracy-report      # + OUT/quant-accuracy.json: int8 vs an fp32 twin (needs npm run build)
+  ... --quant int8|int4 --accuracy-report  # + OUT/quant-accuracy.json: vs an fp32 twin (needs npm run build)
 
 `--config` is a JSON object of NeedleConfig fields (for --random; with a checkpoint the architecture comes
 from the weights, and the tokenizer must fit it). Graph variants kept for measurements:
@@ -138,8 +138,8 @@ def config_json(c: NeedleConfig, opts: GraphOptions, name: str, source: str, ext
                   "dec_cache": opts.dec_cache, "cross_attention": opts.cross_attention,
                   "enc_gqa_groups": opts.enc_gqa_groups, "enc_qkv": opts.enc_qkv, "cross_kv": opts.cross_kv,
                   **({"top_k": min(opts.top_k, c.vocab_size)} if opts.top_k else {}),
-                  **({"block_size": opts.block_size, "accuracy_level": opts.accuracy_level}
-                     if opts.quant == "int8" else {})},
+                  **({"bits": opts.bits, "block_size": opts.block, "accuracy_level": opts.accuracy_level}
+                     if opts.quant != "fp32" else {})},
         **(extra or {}),
     }
 
@@ -203,7 +203,8 @@ def export_model_dir(flat: dict[str, np.ndarray], c: NeedleConfig, out: str, opt
 
 
 def accuracy_report(flat: dict[str, np.ndarray], c: NeedleConfig, int8_dir: str, *, tokenizer: str | None) -> int:
-    """Measure the int8 directory against an fp32 export of the same weights (bench/quant-accuracy.ts)."""
+    """Measure the quantized (int8 or int4) directory against an fp32 export of the same weights
+    (bench/quant-accuracy.ts)."""
     import subprocess
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     tool = os.path.join(root, "dist", "bench", "quant-accuracy.js")
@@ -213,7 +214,7 @@ def accuracy_report(flat: dict[str, np.ndarray], c: NeedleConfig, int8_dir: str,
     with tempfile.TemporaryDirectory(prefix="needle-fp32-") as tmp:
         twin = os.path.join(tmp, "fp32")
         export_model_dir(flat, c, twin, GraphOptions(quant="fp32"), tokenizer=tokenizer, name="fp32-twin")
-        r = subprocess.run(["node", tool, "--int8", int8_dir, "--fp32", twin, "--write"], cwd=root)
+        r = subprocess.run(["node", tool, "--quant", int8_dir, "--fp32", twin, "--write"], cwd=root)
     return 0 if r.returncode == 0 else 2
 
 
@@ -227,9 +228,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--config", help="JSON object of NeedleConfig fields for --random (overrides --shape)")
     p.add_argument("--tokenizer", help="SentencePiece model to copy in as tokenizer.model")
     p.add_argument("--out", required=True, help="model directory to write (replaced atomically)")
-    p.add_argument("--quant", choices=["int8", "fp32"], required=True)
+    p.add_argument("--quant", choices=["int8", "int4", "fp32"], required=True)
     p.add_argument("--name", default=None)
-    p.add_argument("--block-size", type=int, default=GraphOptions.block_size)
+    p.add_argument("--block-size", type=int, default=GraphOptions.block_size,
+                   help="quantization block along K (default 128 for int8, 32 for int4)")
     p.add_argument("--accuracy-level", type=int, default=4)
     p.add_argument("--enc-attention", choices=["mha", "gqa", "matmul"], default=GraphOptions.enc_attention,
                    help="encoder attention: mha (default; MultiHeadAttention without a mask, exact-length input), "
@@ -249,7 +251,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="decoder I/O 3: also output the top K logits per token and their log-sum-exp; 0: I/O 2 "
                         f"(default {DEFAULT_TOP_K} with --dec-cache rows, 0 with present)")
     p.add_argument("--accuracy-report", action="store_true",
-                   help="int8 only: also export an fp32 twin to a temp dir and measure int8 vs fp32 logits on eval "
+                   help="int8/int4 only: also export an fp32 twin to a temp dir and measure int8 vs fp32 logits on eval "
                         "inputs with onnxruntime-node (needs `npm run build`); writes OUT/quant-accuracy.json")
     p.add_argument("--no-external-data", action="store_true",
                    help="keep the weights inside encoder.onnx/decoder.onnx instead of one shared weights.data")
@@ -292,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ExportError, CheckpointError, ValueError) as e:
         print(f"export: error: {e}", file=sys.stderr)
         return 2
-    if a.accuracy_report and a.quant == "int8":
+    if a.accuracy_report and a.quant != "fp32":
         rc = accuracy_report(flat, c, a.out, tokenizer=a.tokenizer)
         if rc != 0:
             return rc

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Make (or reuse) a random-weight Needle model directory for speed benches: speed does not depend on values.
 
-  python3 training/make_random_model.py --out DIR [--quant int8|fp32] [--shape needle-26m] [--seed 0]
+  python3 training/make_random_model.py --out DIR [--quant int8|int4|fp32] [--shape needle-26m] [--seed 0]
       [--tokenizer X.model]
 
 The directory is rebuilt only when the exporter's code or the arguments changed (a stamp file records a hash of
@@ -35,7 +35,7 @@ def fingerprint(args: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True)
-    p.add_argument("--quant", choices=["int8", "fp32"], default="int8")
+    p.add_argument("--quant", choices=["int8", "int4", "fp32"], default="int8")
     p.add_argument("--shape", default="needle-26m")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tokenizer", default=None)

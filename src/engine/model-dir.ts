@@ -35,7 +35,7 @@ export interface ModelConfig {
   special_ids: SpecialIds;
   max_encoder_len: number;
   max_decoder_len: number;
-  quantization: "fp32" | "int8";
+  quantization: "fp32" | "int8" | "int4";
   /** "bucket" (also when absent: models exported before the key): the engine pads the encoder's input at the end
    * to a size class; "none": it gives the encoder the exact tokens (an encoder without an attention mask, which
    * runs on the real tokens only, so padding would only cost). */
@@ -87,7 +87,7 @@ const SCHEMA = {
     },
     max_encoder_len: positiveInt,
     max_decoder_len: positiveInt,
-    quantization: { enum: ["fp32", "int8"] },
+    quantization: { enum: ["fp32", "int8", "int4"] },
     encoder_padding: { enum: ["bucket", "none"] },
     files: {
       type: "object",

@@ -32,8 +32,9 @@ Graph design (fp32 and int8 share it; int8 swaps every projection MatMul for com
   -1e9 bias where the mask is 0.
 - The encoder emits every decoder layer's cross K (k-normed; transposed [1,KV,hd,T] for the MatMul
   cross-attention, [1,KV,T,hd] for `cross_attention="attention"`) and V, so a decoder step only reads them.
-- int8: weights are quantised symmetrically per block along K (zero point 128, the MatMulNBits default);
-  the block is `block_size` halved until it divides K; the embedding is stored once as uint8 rows +
+- int8 / int4: weights are quantised symmetrically per block along K (zero point 128 / 8, the MatMulNBits
+  defaults; int4 packs two weights per byte, the even index in the low nibble); the block is `block_size`
+  (default 128 for int8, 32 for int4) halved until it divides K; the embedding is stored once as uint8 rows +
   per-block scales, read by both com.microsoft.GatherBlockQuantized (input embedding) and the tied output
   MatMulNBits.
 """
@@ -58,8 +59,9 @@ NEG = -1e9
 
 @dataclass(frozen=True)
 class GraphOptions:
-    quant: str = "fp32"                 # "fp32" | "int8"
-    block_size: int = 128               # int8 block along K (per matrix: the largest power of two <= this dividing K)
+    quant: str = "fp32"                 # "fp32" | "int8" | "int4" (weight-only, MatMulNBits bits 8 / 4)
+    block_size: int = 0                 # quantization block along K (per matrix: the largest power of two <= this
+    #                                     dividing K); 0: the quant's default, 128 for int8, 32 for int4
     accuracy_level: int = 4             # MatMulNBits: 4 = int8 compute
     enc_attention: str = "mha"          # "mha" | "gqa" | "matmul"; "mha": com.microsoft.MultiHeadAttention without a
     #                                     mask, onnxruntime's tiled flash kernel (no [heads, T, T] scores); the
@@ -82,8 +84,8 @@ class GraphOptions:
     #                                     output, computed only when a run asks for it
 
     def __post_init__(self) -> None:
-        if self.quant not in ("fp32", "int8"):
-            raise ValueError(f"quant must be fp32 or int8, got {self.quant!r}")
+        if self.quant not in ("fp32", "int8", "int4"):
+            raise ValueError(f"quant must be fp32, int8 or int4, got {self.quant!r}")
         if self.enc_attention not in ("gqa", "matmul", "mha"):
             raise ValueError("enc_attention must be 'gqa', 'matmul' or 'mha'")
         if self.dec_attention not in ("gqa", "matmul", "attention"):
@@ -105,16 +107,26 @@ class GraphOptions:
             raise ValueError(f"top_k must be >= 0, got {self.top_k}")
         if self.top_k and self.dec_cache != "rows":
             raise ValueError("top_k (decoder I/O 3) needs dec_cache 'rows'")
-        if self.block_size < 16 or self.block_size & (self.block_size - 1):
-            raise ValueError(f"block_size must be a power of two >= 16, got {self.block_size}")
+        if self.block_size and (self.block_size < 16 or self.block_size & (self.block_size - 1)):
+            raise ValueError(f"block_size must be a power of two >= 16 (or 0: the default), got {self.block_size}")
+
+    @property
+    def bits(self) -> int:
+        """MatMulNBits / GatherBlockQuantized bits of a quantized graph."""
+        return 4 if self.quant == "int4" else 8
+
+    @property
+    def block(self) -> int:
+        """The block size asked for: block_size, or the quant's default (128 for int8, 32 for int4)."""
+        return self.block_size or (32 if self.quant == "int4" else 128)
 
     def block_for(self, K: int) -> int:
-        """int8 block for a matrix with K rows: block_size, halved until it divides K (at least 16)."""
-        b = self.block_size
+        """Quantization block for a matrix with K rows: `block`, halved until it divides K (at least 16)."""
+        b = self.block
         while K % b and b > 16:
             b //= 2
         if K % b:
-            raise ValueError(f"K={K} is not a multiple of 16: no int8 block fits")
+            raise ValueError(f"K={K} is not a multiple of 16: no quantization block fits")
         return b
 
     @property
@@ -150,21 +162,32 @@ def qk_scale(head_dim: int) -> tuple[float, bool]:
     return s, m == 0.5
 
 
-def quantize_rows(w_nk: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 per block along the last axis: [N, K] float -> (uint8 [N, K] (q + 128), scales [N, K/block])."""
+def quantize_rows(w_nk: np.ndarray, block: int, bits: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per block along the last axis: [N, K] float -> (uint8 codes, scales [N, K/block]).
+    bits 8: [N, K] bytes q + 128; bits 4: [N, K/2] bytes, q + 8 in [1, 15], element 2i in the low nibble of byte
+    i (MatMulNBits' and GatherBlockQuantized's layout; their default zero points are 128 and 8)."""
     N, K = w_nk.shape
     if K % block:
         raise ValueError(f"K={K} is not a multiple of block_size={block}")
+    if bits not in (4, 8):
+        raise ValueError(f"bits must be 4 or 8, got {bits}")
+    top = (1 << (bits - 1)) - 1                                   # 127 | 7
     b = w_nk.reshape(N, K // block, block).astype(np.float64)
     amax = np.abs(b).max(axis=-1)
-    scale = np.where(amax > 0, amax / 127.0, 1.0)
-    q = np.clip(np.rint(b / scale[..., None]), -127, 127).astype(np.int32) + 128
-    return q.reshape(N, K).astype(np.uint8), scale.astype(np.float32)
+    scale = np.where(amax > 0, amax / top, 1.0)
+    q = (np.clip(np.rint(b / scale[..., None]), -top, top).astype(np.int32) + top + 1).reshape(N, K)
+    if bits == 4:
+        q = q[:, 0::2] | (q[:, 1::2] << 4)
+    return q.astype(np.uint8), scale.astype(np.float32)
 
 
-def dequantize_rows(q: np.ndarray, scale: np.ndarray, block: int) -> np.ndarray:
+def dequantize_rows(q: np.ndarray, scale: np.ndarray, block: int, bits: int = 8) -> np.ndarray:
+    """quantize_rows' inverse: (codes, scales) -> [N, K] float32."""
+    if bits == 4:
+        q = np.stack([q & 15, q >> 4], axis=-1).reshape(q.shape[0], -1)
     N, K = q.shape
-    return ((q.reshape(N, K // block, block).astype(np.float32) - 128.0) * scale[..., None]).reshape(N, K)
+    zero = float(1 << (bits - 1))
+    return ((q.reshape(N, K // block, block).astype(np.float32) - zero) * scale[..., None]).reshape(N, K)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -241,16 +264,16 @@ class Builder:
         if o.quant == "fp32":
             return self.op("MatMul", [x, self.const(w_kn.astype(np.float32), name)])
         K, N = w_kn.shape
-        q, s = quantize_rows(np.ascontiguousarray(w_kn.T), o.block_for(K))
+        q, s = quantize_rows(np.ascontiguousarray(w_kn.T), o.block_for(K), o.bits)
         return self.matmul_nbits(x, q, s, K, N, name)
 
     def matmul_nbits(self, x: str, q_nk: np.ndarray | str, s_nk: np.ndarray, K: int, N: int, name: str) -> str:
         o = self.opts
         blk = o.block_for(K)
         kb = K // blk
-        qn = q_nk if isinstance(q_nk, str) else self.const(q_nk.reshape(N, kb, blk), name + "_q")
+        qn = q_nk if isinstance(q_nk, str) else self.const(q_nk.reshape(N, kb, blk * o.bits // 8), name + "_q")
         sn = self.const(s_nk.reshape(N * kb), name + "_s")
-        return self.op("MatMulNBits", [x, qn, sn], domain=MS, K=K, N=N, bits=8, block_size=blk,
+        return self.op("MatMulNBits", [x, qn, sn], domain=MS, K=K, N=N, bits=o.bits, block_size=blk,
                        accuracy_level=o.accuracy_level)
 
     def model(self, name: str) -> onnx.ModelProto:
@@ -312,13 +335,13 @@ def _embed(b: Builder, w: _Weights, ids: str) -> str:
         g = b.op("Gather", [b.const(E.astype(np.float32), "embedding_table"), ids], axis=0)
         return b.op("Mul", [g, b.scalar_f(sq, "sqrt_d")])
     blk = o.block_for(c.d_model)
-    q, s = quantize_rows(E, blk)
+    q, s = quantize_rows(E, blk, o.bits)
     kb = c.d_model // blk
-    table = b.const(q.reshape(c.vocab_size, kb, blk), "embedding_q")
+    table = b.const(q.reshape(c.vocab_size, kb, blk * o.bits // 8), "embedding_q")
     b.shared_embedding = (table, s)  # type: ignore[attr-defined]
     g = b.op("GatherBlockQuantized", [table, ids, b.const((s * sq).reshape(c.vocab_size, kb, 1).astype(np.float32),
                                                           "embedding_gather_s")],
-             domain=MS, bits=8, block_size=blk, gather_axis=0, quantize_axis=2)
+             domain=MS, bits=o.bits, block_size=blk, gather_axis=0, quantize_axis=2)
     # [1, T, kb, block] -> [1, T, d]
     return b.op("Reshape", [g, b.i64([0, 0, c.d_model])])
 
@@ -333,7 +356,7 @@ def _output_logits(b: Builder, w: _Weights, h: str) -> str:
         table, s = b.shared_embedding  # type: ignore[attr-defined]
         out = b.matmul_nbits(h, table, s, c.d_model, c.vocab_size, "lm_head")
     else:
-        q, s = quantize_rows(w.f["embedding/embedding"], o.block_for(c.d_model))
+        q, s = quantize_rows(w.f["embedding/embedding"], o.block_for(c.d_model), o.bits)
         out = b.matmul_nbits(h, q, s, c.d_model, c.vocab_size, "lm_head")
     b.nodes[-1].output[0] = "logits"
     return "logits"

@@ -3,7 +3,7 @@
 
 Reads one JSON request on stdin, writes one JSON answer on stdout:
   {"shape": "tiny" | {NeedleConfig fields}, "seed": 0,
-   "export": [{"out": DIR, "quant": "fp32"|"int8", ...GraphOptions fields}],   # model dirs to write
+   "export": [{"out": DIR, "quant": "fp32"|"int8"|"int4", ...GraphOptions fields}],   # model dirs to write
    "tokenizer": PATH | null,
    "cases": [{"src": [ids], "tgt": [ids]}],             # teacher-forced logits for tgt given src
    "greedy": {"max_new": 12, "no_repeat": false}}      # torch greedy (uncached, from [eos]) per case;

@@ -68,6 +68,60 @@ def test_int8_26m_model_directory_is_small_and_shares_the_embedding(tmp_path):
     assert attrs["bits"] == 8 and attrs["accuracy_level"] == 4 and attrs["block_size"] == 128
 
 
+def test_int4_packs_two_weights_per_byte_low_nibble_first():
+    import numpy as np
+    from needle.onnx_graphs import dequantize_rows, quantize_rows
+    w = np.array([[0.7, -0.7, 0.1, 0.0, -0.2, 0.33, 0.04, -0.06]], np.float32)   # one row, one block of 8
+    q, s = quantize_rows(w, 8, bits=4)
+    assert q.shape == (1, 4) and q.dtype == np.uint8 and s.shape == (1, 1)
+    assert s[0, 0] == np.float32(0.7 / 7)
+    # codes are round(w / s) + 8: 15, 1, 9, 8, 6, 11, 8, 7
+    assert q[0].tolist() == [15 | 1 << 4, 9 | 8 << 4, 6 | 11 << 4, 8 | 7 << 4]
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((6, 64)).astype(np.float32)
+    for bits, top in ((4, 7), (8, 127)):
+        q, s = quantize_rows(w, 32, bits=bits)
+        back = dequantize_rows(q, s, 32, bits=bits)
+        # symmetric rounding: every weight within half a step of its block's scale
+        err = np.abs(back - w).reshape(6, 2, 32).max(axis=-1)
+        assert (err <= s / 2 + 1e-6).all()
+        assert np.allclose(s, np.abs(w).reshape(6, 2, 32).max(axis=-1) / top)
+
+
+def test_int4_26m_model_directory_is_half_the_int8_one(tmp_path):
+    out = tmp_path / "m"
+    assert export_main(["--random", "--shape", "needle-26m", "--quant", "int4", "--out", str(out)]) == 0
+    sizes = {f: (out / f).stat().st_size for f in os.listdir(out)}
+    # 26.3M parameters as 4 bits + one fp32 scale per 32 weights (~16.4 MB), the embedding stored once, a few
+    # fp32 vectors and the retrieval head
+    assert 16e6 < sizes["weights.data"] < 19e6, sizes
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["quantization"] == "int4"
+    assert cfg["graph"]["bits"] == 4 and cfg["graph"]["block_size"] == 32 and cfg["graph"]["accuracy_level"] == 4
+    dec = load(out, "decoder.onnx")
+    # the tied embedding: one packed table for the input gather and the output projection
+    users = {n.op_type: n for n in dec.graph.node if "embedding_q" in n.input}
+    assert sorted(users) == ["GatherBlockQuantized", "MatMulNBits"]
+    for n in users.values():
+        attrs = {a.name: a.i for a in n.attribute}
+        assert attrs["bits"] == 4 and attrs["block_size"] == 32
+    table = next(i for i in dec.graph.initializer if i.name == "embedding_q")
+    assert list(table.dims) == [8192, 512 // 32, 16]
+    def nodes(g):   # with the If branches' (cross.onnx)
+        for n in g.node:
+            yield n
+            for a in n.attribute:
+                if a.type == onnx.AttributeProto.GRAPH:
+                    yield from nodes(a.g)
+    for g in ("encoder.onnx", "decoder.onnx", "cross.onnx"):
+        nbits = [n for n in nodes(load(out, g).graph) if n.op_type == "MatMulNBits"]
+        assert nbits and all({a.name: a.i for a in n.attribute}["bits"] == 4 for n in nbits), g
+    # --block-size still applies
+    assert export_main(["--random", "--shape", "tiny", "--quant", "int4", "--block-size", "64",
+                        "--out", str(tmp_path / "b")]) == 0
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["graph"]["block_size"] == 64
+
+
 def test_gqa_encoder_on_request_is_padded_by_the_engine(tmp_path):
     out = tmp_path / "m"
     assert export_main(["--random", "--shape", "tiny", "--quant", "fp32", "--out", str(out), "--enc-attention", "gqa"]) == 0
