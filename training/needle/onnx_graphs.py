@@ -162,10 +162,12 @@ def qk_scale(head_dim: int) -> tuple[float, bool]:
     return s, m == 0.5
 
 
-def quantize_rows(w_nk: np.ndarray, block: int, bits: int = 8) -> tuple[np.ndarray, np.ndarray]:
+def quantize_rows(w_nk: np.ndarray, block: int, bits: int = 8,
+                  scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric per block along the last axis: [N, K] float -> (uint8 codes, scales [N, K/block]).
-    bits 8: [N, K] bytes q + 128; bits 4: [N, K/2] bytes, q + 8 in [1, 15], element 2i in the low nibble of byte
-    i (MatMulNBits' and GatherBlockQuantized's layout; their default zero points are 128 and 8)."""
+    bits 8: [N, K] bytes q + 128; bits 4: [N, K/2] bytes, q + 8 in [0, 15], element 2i in the low nibble of byte
+    i (MatMulNBits' and GatherBlockQuantized's layout; their default zero points are 128 and 8). `scale` [N, K/block]
+    (e.g. from fit_scales): else each block's max |w| maps to the largest positive code (127 | 7)."""
     N, K = w_nk.shape
     if K % block:
         raise ValueError(f"K={K} is not a multiple of block_size={block}")
@@ -173,12 +175,43 @@ def quantize_rows(w_nk: np.ndarray, block: int, bits: int = 8) -> tuple[np.ndarr
         raise ValueError(f"bits must be 4 or 8, got {bits}")
     top = (1 << (bits - 1)) - 1                                   # 127 | 7
     b = w_nk.reshape(N, K // block, block).astype(np.float64)
-    amax = np.abs(b).max(axis=-1)
-    scale = np.where(amax > 0, amax / top, 1.0)
-    q = (np.clip(np.rint(b / scale[..., None]), -top, top).astype(np.int32) + top + 1).reshape(N, K)
+    if scale is None:
+        amax = np.abs(b).max(axis=-1)
+        scale = np.where(amax > 0, amax / top, 1.0)
+    lo = -top if bits == 8 else -top - 1                          # int4 may use code 0 (-8) too
+    q = (np.clip(np.rint(b / scale[..., None]), lo, top).astype(np.int32) + top + 1).reshape(N, K)
     if bits == 4:
         q = q[:, 0::2] | (q[:, 1::2] << 4)
-    return q.astype(np.uint8), scale.astype(np.float32)
+    return q.astype(np.uint8), np.asarray(scale, np.float32)
+
+
+def fit_scales(w_nk: np.ndarray, block: int, bits: int) -> np.ndarray:
+    """Per-block scales [N, K/block] that minimise the squared rounding error, for int4 (16 levels are few: the
+    max-|w| scale spends them on one outlier). Tries scales from max|w| / 5 to max|w| / 8.5, refits each by least
+    squares for the codes it rounds to (s = sum(w q) / sum(q^2)) and keeps the best; the max-|w| scale is among
+    them, so no block gets worse than with it."""
+    N, K = w_nk.shape
+    top, lo = (1 << (bits - 1)) - 1, -(1 << (bits - 1))
+    b = w_nk.reshape(N, K // block, block).astype(np.float64)
+    amax = np.abs(b).max(axis=-1)
+    safe = np.where(amax > 0, amax, 1.0)
+    best_s = safe / top
+    best_e = np.full(amax.shape, np.inf)
+    for d in np.arange(top - 2.0, top + 1.75, 0.25):
+        s = safe / d
+        q = np.clip(np.rint(b / s[..., None]), lo, top)
+        qq = (q * q).sum(-1)
+        fit = np.where(qq > 0, (b * q).sum(-1) / np.maximum(qq, 1e-30), s)
+        e = ((b - fit[..., None] * q) ** 2).sum(-1)
+        better = e < best_e
+        best_e = np.where(better, e, best_e)
+        best_s = np.where(better, fit, best_s)
+    return np.where(amax > 0, best_s, 1.0).astype(np.float32)
+
+
+def quantize(w_nk: np.ndarray, block: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The exporter's quantization: int8 with the max-|w| scale per block, int4 with fitted scales."""
+    return quantize_rows(w_nk, block, bits, fit_scales(w_nk, block, bits) if bits == 4 else None)
 
 
 def dequantize_rows(q: np.ndarray, scale: np.ndarray, block: int, bits: int = 8) -> np.ndarray:
@@ -264,7 +297,7 @@ class Builder:
         if o.quant == "fp32":
             return self.op("MatMul", [x, self.const(w_kn.astype(np.float32), name)])
         K, N = w_kn.shape
-        q, s = quantize_rows(np.ascontiguousarray(w_kn.T), o.block_for(K), o.bits)
+        q, s = quantize(np.ascontiguousarray(w_kn.T), o.block_for(K), o.bits)
         return self.matmul_nbits(x, q, s, K, N, name)
 
     def matmul_nbits(self, x: str, q_nk: np.ndarray | str, s_nk: np.ndarray, K: int, N: int, name: str) -> str:
@@ -335,7 +368,7 @@ def _embed(b: Builder, w: _Weights, ids: str) -> str:
         g = b.op("Gather", [b.const(E.astype(np.float32), "embedding_table"), ids], axis=0)
         return b.op("Mul", [g, b.scalar_f(sq, "sqrt_d")])
     blk = o.block_for(c.d_model)
-    q, s = quantize_rows(E, blk, o.bits)
+    q, s = quantize(E, blk, o.bits)
     kb = c.d_model // blk
     table = b.const(q.reshape(c.vocab_size, kb, blk * o.bits // 8), "embedding_q")
     b.shared_embedding = (table, s)  # type: ignore[attr-defined]
@@ -356,7 +389,7 @@ def _output_logits(b: Builder, w: _Weights, h: str) -> str:
         table, s = b.shared_embedding  # type: ignore[attr-defined]
         out = b.matmul_nbits(h, table, s, c.d_model, c.vocab_size, "lm_head")
     else:
-        q, s = quantize_rows(w.f["embedding/embedding"], o.block_for(c.d_model), o.bits)
+        q, s = quantize(w.f["embedding/embedding"], o.block_for(c.d_model), o.bits)
         out = b.matmul_nbits(h, q, s, c.d_model, c.vocab_size, "lm_head")
     b.nodes[-1].output[0] = "logits"
     return "logits"
