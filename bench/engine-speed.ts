@@ -31,7 +31,8 @@
 // alive, so every store was promoted and waited for a full GC), a released state's row store serves the next
 // sequence, and a young GC follows every 1 MB of decoder output copies. Measured, not adopted: a decoder session
 // without the arena, a 64-token K/V step, node --optimize-for-size (no gain beyond the noise); node --no-opt
-// (-4 to -7 MB: less of node's code resident, but 10-40% slower JS); 4-bit projections (accuracy unmeasured).
+// (-4 to -7 MB: less of node's code resident, but 10-40% slower JS). int4 weights (a model directory option,
+// training/export.py --quant int4): the prepacked weights ~14 instead of ~27 MB, peak RSS 8-11 MB lower.
 // onnxruntime-node copies every output into a new JS buffer (also with preallocated outputs); the engine copies the
 // encoder's into its buffer at once and young GCs free them (src/engine/onnx-model.ts).
 // Decoder I/O 3 models (the exporter's default) no longer hand back a 32 KB row of logits per decoder step (their
