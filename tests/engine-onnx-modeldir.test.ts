@@ -56,7 +56,7 @@ describe("validateModelConfig", () => {
     [["architecture", "rope_theta"], -1, /architecture\.rope_theta must be > 0/],
     [["special_ids", "tools"], undefined, /special_ids\.tools is missing/],
     [["special_ids", "eos"], 256, /special_ids\.eos \(256\) is outside the vocabulary \(vocab_size 256\)/],
-    [["quantization"], "int4", /quantization must be one of "fp32", "int8"/],
+    [["quantization"], "int2", /quantization must be one of "fp32", "int8", "int4"/],
     [["files", "decoder"], "../x.onnx", /files\.decoder must match pattern/],
     [["architecture", "num_kv_heads"], 3, /num_heads \(4\) must be a multiple of num_kv_heads \(3\)/],
     [["architecture", "head_dim"], 15, /head_dim \(15\) must be even/],
