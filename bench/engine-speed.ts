@@ -44,6 +44,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EngineSpeed, ServeMemory, Timing } from "./engine-speed-child.js";
 import { NODE_ENV, NODE_FLAGS } from "../src/cli/node-flags.js";
+import { checkTargets, isNeedle26m, targetLine, type ShapeOf } from "./targets.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench when built
 const ROOT = existsSync(join(HERE, "..", "..", "package.json")) ? join(HERE, "..", "..") : join(HERE, "..");
@@ -255,6 +256,12 @@ export async function engineSpeed(options: EngineSpeedOptions = {}): Promise<Eng
     "every catalogue-dev query (or the tools' examples without ../shared), random-weight models capped at " +
     `${RANDOM_POSITIONS} decoder positions; rerun/req: I/O 3 steps re-run for the whole row per request. The children ` +
     `run with ${benchNodeFlags().join(" ") || "no node flags"} and ${Object.entries(benchEnv()).filter(([k]) => k in NODE_ENV).map(([k, v]) => `${k}=${v}`).join(" ")}. others: CPU the rest of the machine used meanwhile (% of one core).`);
+  for (const { speed: s, serve } of results) {
+    const arch = (JSON.parse(readFileSync(join(s.model, "config.json"), "utf8")) as { architecture: ShapeOf }).architecture;
+    if (!isNeedle26m(arch)) continue;
+    log(`target (26M Needle shape) ${targetLine(s.name, checkTargets({ prefill512Ms: s.prefill[512]?.medianMs,
+      decodeMs: s.decode.medianMs, speedPeakRssMB: s.peakRssMB, servePeakRssMB: serve.peakRssMB }))}`);
+  }
   for (const { speed, serve } of results) log(JSON.stringify({ ...speed, serve }));
   return results.map((r) => r.speed);
 }
