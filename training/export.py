@@ -54,9 +54,9 @@ see needle/onnx_graphs.py for the graph itself):
 - int4 (`--quant int4`, Needle's own training precision: INT4 fake-quant in groups of 32): MatMulNBits and
   GatherBlockQuantized bits=4, blocks of 32, two weights a byte, each block's scale fitted to the least squared
   rounding error (absmax scales: mean |dlogit| 0.41 instead of 0.37 on the shipped d256 checkpoint vs fp32; blocks of 16: 0.32 for
-  more bytes; an int8 embedding with int4 layers: 0.23). Random 26M, back to back with int8: decode 1.48-1.66k vs
-  1.29-1.42k tok/s (a step reads half the weight bytes), prefill 512 8.6-9.1k vs 10.0-10.3k, peak RSS 8-11 MB
-  lower. The trained d256 checkpoint: top-1 agreement with fp32 92.8% (int8 99.2%), catalogue-dev call accuracy
+  more bytes; an int8 embedding with int4 layers: 0.23). Random 26M, seven bench runs beside int8: decode
+  1.48-1.83k (one run 1.06k) vs 1.27-1.52k tok/s (a step reads half the weight bytes), prefill 512 7.2-9.2k vs
+  8.6-10.7k, peak RSS 8-12 MB lower. The trained d256 checkpoint: top-1 agreement with fp32 92.8% (int8 99.2%), catalogue-dev call accuracy
   0.916 vs 0.922, held-out the same (it was trained without fake-quant), so models/default stays int8.
 - cross.onnx (`--cross-kv graph`, the default): the encoder outputs its final hidden states and a third graph
   projects one decoder layer's cross K/V per run (an If tree on `layer`). onnxruntime-node copies every output
