@@ -125,7 +125,13 @@ export function pauseTraining(log: (s: string) => void): () => void {
   return resume;
 }
 
-export function randomModel(quant: "int8" | "int4" | "fp32", log: (s: string) => void): string {
+/** The quantisations the bench makes random 26M models in, the quantised ones first. */
+export const RANDOM_QUANTS = ["int8", "int4", "fp32"] as const;
+
+/** The random 26M model directories, one per RANDOM_QUANTS entry (made or reused). */
+export const randomModels = (log: (s: string) => void): string[] => RANDOM_QUANTS.map((q) => randomModel(q, log));
+
+export function randomModel(quant: (typeof RANDOM_QUANTS)[number], log: (s: string) => void): string {
   const out = join(CACHE, `needle-26m-${quant}`);
   log(`(checking random 26M ${quant} model in ${out})`);
   const args = [join(ROOT, "training", "make_random_model.py"), "--out", out, "--quant", quant];
@@ -211,9 +217,7 @@ export async function engineSpeed(options: EngineSpeedOptions = {}): Promise<Eng
   const rounds = options.rounds ?? 7;
   const threads = options.threads ?? 2;
   const models = options.models ?? [
-    randomModel("int8", log),
-    randomModel("int4", log),
-    randomModel("fp32", log),
+    ...randomModels(log),
     ...(existsSync(join(ROOT, "models", "default", "config.json")) ? [join(ROOT, "models", "default")] : []),
   ];
   const resume = pauseTraining(log);

@@ -135,7 +135,7 @@ function measure(dir: string, evalFile: string, extra: string[]): PredictLatency
 
 export interface PredictLatencyOptions {
   log?: (line: string) => void;
-  /** Random 26M model directories (int8, int4, fp32): bench/engine-speed.ts's randomModel(). */
+  /** Random 26M model directories (int8, int4, fp32): bench/engine-speed.ts's randomModels(). */
   randomModels?: () => string[];
   threads?: number;
   /** Wait up to this long for a quiet machine before each model (default 300 s; 0: don't wait). */
@@ -198,11 +198,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       process.exit(1);
     });
   } else {
-    const { pauseTraining, randomModel } = await import("./engine-speed.js");
+    const { pauseTraining, randomModels } = await import("./engine-speed.js");
     const log = (s: string) => console.log(s);
     const resume = pauseTraining(log);
     try {
-      await predictLatencySection({ log, randomModels: () => [randomModel("int8", log), randomModel("int4", log), randomModel("fp32", log)] });
+      await predictLatencySection({ log, randomModels: () => randomModels(log) });
     } finally {
       resume();
     }

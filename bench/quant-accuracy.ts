@@ -76,15 +76,15 @@ function answerJson(item: Item): string {
   return pythonJsonDumps(item.answer.map((c) => ({ name: toModel.get(c.name) ?? c.name, arguments: c.arguments })));
 }
 
-export async function quantAccuracy(int8Dir: string, fp32Dir: string, evalFiles: string[], limit = 60): Promise<QuantAccuracy> {
-  const int8 = await NeedleOnnxModel.load(int8Dir, { requireTokenizer: false });
+export async function quantAccuracy(quantDir: string, fp32Dir: string, evalFiles: string[], limit = 60): Promise<QuantAccuracy> {
+  const quant = await NeedleOnnxModel.load(quantDir, { requireTokenizer: false });
   const fp32 = await NeedleOnnxModel.load(fp32Dir, { requireTokenizer: false });
-  const tokPath = [join(int8Dir, "tokenizer.model"), join(ROOT, "tests", "fixtures", "tokenizer", "needle-8k.model")]
+  const tokPath = [join(quantDir, "tokenizer.model"), join(ROOT, "tests", "fixtures", "tokenizer", "needle-8k.model")]
     .find((p) => existsSync(p))!;
   const tok = await SentencePieceTokenizer.load(tokPath);
   const items = loadItems(evalFiles, limit);
-  const { eos, tool_call: toolCall } = int8.config.special_ids;
-  const V = int8.config.architecture.vocab_size;
+  const { eos, tool_call: toolCall } = quant.config.special_ids;
+  const V = quant.config.architecture.vocab_size;
   let positions = 0;
   let agree = 0;
   let maxAbs = 0;
@@ -93,16 +93,16 @@ export async function quantAccuracy(int8Dir: string, fp32Dir: string, evalFiles:
   let sum = 0;
   let sumSq = 0;
   for (const item of items) {
-    const src = buildEncoderInput(tok, item.query, item.prepared, { maxLen: int8.config.max_encoder_len }).ids;
-    const tgt = [eos, toolCall, ...tok.encode(answerJson(item))].slice(0, int8.config.max_decoder_len);
-    const [e8, e32] = [await int8.encode(src), await fp32.encode(src)];
+    const src = buildEncoderInput(tok, item.query, item.prepared, { maxLen: quant.config.max_encoder_len }).ids;
+    const tgt = [eos, toolCall, ...tok.encode(answerJson(item))].slice(0, quant.config.max_decoder_len);
+    const [eq, e32] = [await quant.encode(src), await fp32.encode(src)];
     let dot = 0;
-    for (let i = 0; i < e8.embedding.length; i++) dot += e8.embedding[i]! * e32.embedding[i]!;
+    for (let i = 0; i < eq.embedding.length; i++) dot += eq.embedding[i]! * e32.embedding[i]!;
     minCos = Math.min(minCos, dot);
-    const l8 = (await int8.decode(e8, int8.emptyCache(), tgt)).logits;
+    const lq = (await quant.decode(eq, quant.emptyCache(), tgt)).logits;
     const l32 = (await fp32.decode(e32, fp32.emptyCache(), tgt)).logits;
     for (let t = 0; t < tgt.length; t++) {
-      const a = l8[t]!;
+      const a = lq[t]!;
       const b = l32[t]!;
       for (let v = 0; v < V; v++) {
         const d = Math.abs(a[v]! - b[v]!);
@@ -115,10 +115,10 @@ export async function quantAccuracy(int8Dir: string, fp32Dir: string, evalFiles:
       positions++;
     }
   }
-  await int8.close();
+  await quant.close();
   await fp32.close();
   return {
-    int8: resolve(int8Dir), quantization: int8.config.quantization, fp32: resolve(fp32Dir), items: items.length, positions,
+    int8: resolve(quantDir), quantization: quant.config.quantization, fp32: resolve(fp32Dir), items: items.length, positions,
     maxAbsLogitDiff: maxAbs, meanAbsLogitDiff: sumAbs / (positions * V),
     fp32LogitStd: Math.sqrt(sumSq / (positions * V) - (sum / (positions * V)) ** 2), top1Agreement: agree / positions,
     minEmbeddingCosine: minCos, inputs: evalFiles.map((f) => f.split("/").pop()).join(", "),
@@ -154,9 +154,9 @@ async function main(): Promise<void> {
     const i = args.indexOf(k);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const int8 = get("--quant") ?? get("--int8");
+  const quantDir = get("--quant") ?? get("--int8");
   const fp32 = get("--fp32");
-  if (!int8 || !fp32) {
+  if (!quantDir || !fp32) {
     console.error("usage: quant-accuracy --quant DIR --fp32 DIR [--eval FILE.jsonl]... [--items N] [--write]");
     process.exit(2);
   }
@@ -166,9 +166,9 @@ async function main(): Promise<void> {
     console.error(`no eval files (looked in ${SHARED_EVAL}); pass --eval FILE.jsonl`);
     process.exit(2);
   }
-  const r = await quantAccuracy(int8, fp32, files, Number(get("--items") ?? 60));
+  const r = await quantAccuracy(quantDir, fp32, files, Number(get("--items") ?? 60));
   console.log(JSON.stringify(r, null, 2));
-  if (args.includes("--write")) writeFileSync(join(int8, "quant-accuracy.json"), `${JSON.stringify(r, null, 2)}\n`);
+  if (args.includes("--write")) writeFileSync(join(quantDir, "quant-accuracy.json"), `${JSON.stringify(r, null, 2)}\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

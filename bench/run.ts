@@ -3,7 +3,7 @@
 // engine-speed pauses/resumes it itself too, so it runs last.
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { engineSpeed, pauseTraining, randomModel } from "./engine-speed.js";
+import { engineSpeed, pauseTraining, randomModel, randomModels } from "./engine-speed.js";
 import { quantAccuracySection } from "./quant-accuracy.js";
 import { runSayLatencyBench, type BenchResult } from "./say-latency.js";
 import { runTokenizerBench } from "./tokenizer.js";
@@ -34,7 +34,7 @@ const sections: Section[] = [
   {
     name: "predict-latency",
     run: async (_root, log) =>
-      void (await predictLatencySection({ log, randomModels: () => [randomModel("int8", log), randomModel("int4", log), randomModel("fp32", log)] })),
+      void (await predictLatencySection({ log, randomModels: () => randomModels(log) })),
   },
   { name: "engine-speed", run: async (_root, log) => void (await engineSpeed({ log })) },
   {

@@ -53,11 +53,11 @@ see needle/onnx_graphs.py for the graph itself):
   is one uint8 table read by GatherBlockQuantized and the tied output MatMulNBits.
 - int4 (`--quant int4`, Needle's own training precision: INT4 fake-quant in groups of 32): MatMulNBits and
   GatherBlockQuantized bits=4, blocks of 32, two weights a byte, each block's scale fitted to the least squared
-  rounding error (absmax scales: mean |dlogit| 0.41 instead of 0.37 on the shipped d256 checkpoint vs fp32; blocks of 16: 0.32 for
-  more bytes; an int8 embedding with int4 layers: 0.23). Random 26M, seven bench runs beside int8: decode
-  1.48-1.83k (one run 1.06k) vs 1.27-1.52k tok/s (a step reads half the weight bytes), prefill 512 7.2-9.2k vs
-  8.6-10.7k, peak RSS 8-12 MB lower. The trained d256 checkpoint: top-1 agreement with fp32 92.8% (int8 99.2%), catalogue-dev call accuracy
-  0.916 vs 0.922, held-out the same (it was trained without fake-quant), so models/default stays int8.
+  rounding error. On the shipped d256 checkpoint vs fp32, mean |dlogit| 0.37 (absmax scales: 0.41; blocks of 16:
+  0.32 for more bytes; an int8 embedding with int4 layers: 0.23), top-1 agreement 92.8% (int8 99.2%),
+  catalogue-dev call accuracy 0.916 vs 0.922, held-out the same: it was trained without fake-quant, so
+  models/default stays int8. Random 26M, seven bench runs beside int8: decode 1.48-1.83k (one run 1.06k) vs
+  1.27-1.52k tok/s (a step reads half the weight bytes), prefill 512 7.2-9.2k vs 8.6-10.7k, peak RSS 8-12 MB lower.
 - cross.onnx (`--cross-kv graph`, the default): the encoder outputs its final hidden states and a third graph
   projects one decoder layer's cross K/V per run (an If tree on `layer`). onnxruntime-node copies every output
   into a new JS buffer while the run's own outputs are still alive, so an encoder with every layer's K/V as
@@ -209,7 +209,7 @@ def export_model_dir(flat: dict[str, np.ndarray], c: NeedleConfig, out: str, opt
     return cfg
 
 
-def accuracy_report(flat: dict[str, np.ndarray], c: NeedleConfig, int8_dir: str, *, tokenizer: str | None) -> int:
+def accuracy_report(flat: dict[str, np.ndarray], c: NeedleConfig, quant_dir: str, *, tokenizer: str | None) -> int:
     """Measure the quantized (int8 or int4) directory against an fp32 export of the same weights
     (bench/quant-accuracy.ts)."""
     import subprocess
@@ -221,7 +221,7 @@ def accuracy_report(flat: dict[str, np.ndarray], c: NeedleConfig, int8_dir: str,
     with tempfile.TemporaryDirectory(prefix="needle-fp32-") as tmp:
         twin = os.path.join(tmp, "fp32")
         export_model_dir(flat, c, twin, GraphOptions(quant="fp32"), tokenizer=tokenizer, name="fp32-twin")
-        r = subprocess.run(["node", tool, "--quant", int8_dir, "--fp32", twin, "--write"], cwd=root)
+        r = subprocess.run(["node", tool, "--quant", quant_dir, "--fp32", twin, "--write"], cwd=root)
     return 0 if r.returncode == 0 else 2
 
 
@@ -258,8 +258,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="decoder I/O 3: also output the top K logits per token and their log-sum-exp; 0: I/O 2 "
                         f"(default {DEFAULT_TOP_K} with --dec-cache rows, 0 with present)")
     p.add_argument("--accuracy-report", action="store_true",
-                   help="int8/int4 only: also export an fp32 twin to a temp dir and measure int8 vs fp32 logits on eval "
-                        "inputs with onnxruntime-node (needs `npm run build`); writes OUT/quant-accuracy.json")
+                   help="int8/int4 only: also export an fp32 twin to a temp dir and measure the quantised vs fp32 "
+                        "logits on eval inputs with onnxruntime-node (needs `npm run build`); writes "
+                        "OUT/quant-accuracy.json")
     p.add_argument("--no-external-data", action="store_true",
                    help="keep the weights inside encoder.onnx/decoder.onnx instead of one shared weights.data")
     return p.parse_args(argv)
